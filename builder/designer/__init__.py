@@ -1,0 +1,1 @@
+"""The designer: drafts, publish plans, versions and rollback of app definitions."""

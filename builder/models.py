@@ -1,0 +1,10 @@
+"""Every module that declares tables on ``db.metadata``, imported for Alembic and tests.
+
+Add one import line here for each new models module.
+"""
+
+from __future__ import annotations
+
+import builder.platform.models  # noqa: F401
+import builder.designer.models  # noqa: F401
+import builder.runtime.storage.models  # noqa: F401

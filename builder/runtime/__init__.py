@@ -1,0 +1,1 @@
+"""The interpreter: turns app definitions into tables, records, queries and processes."""

@@ -1,0 +1,24 @@
+"""Thin HTTP blueprints over the runtime services."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from builder.extensions import api
+from builder.runtime.api import errors
+
+
+def init_errors(app: Flask) -> None:
+    errors.init_app(app)
+
+
+def init_app(app: Flask) -> None:
+    from builder.runtime.api.apps import blp as apps_blp
+    from builder.runtime.api.docs import blp as docs_blp
+    from builder.runtime.api.files import blp as files_blp
+    from builder.runtime.api.records import blp as records_blp
+
+    api.register_blueprint(apps_blp)
+    api.register_blueprint(records_blp)
+    api.register_blueprint(files_blp)
+    app.register_blueprint(docs_blp)

@@ -1,0 +1,89 @@
+"""Every error leaves the API in one shape: ``{"error": {"code", "message", "details"}}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from builder.errors import AppError, Problem
+from builder.extensions import db
+from builder.i18n import gettext
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: ("bad_request", "error.bad_request"),
+    401: ("unauthorized", "error.unauthorized"),
+    403: ("forbidden", "error.forbidden"),
+    404: ("not_found", "error.not_found"),
+    409: ("conflict", "error.conflict"),
+    422: ("validation_failed", "error.validation"),
+}
+
+
+def error_body(code: str, message: str, details: list[Problem] | None = None,
+               **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message,
+                            "details": [p.as_dict() for p in details or []]}
+    body.update(extra)
+    return {"error": body}
+
+
+def _marshmallow_details(messages: Any, prefix: str = "") -> list[Problem]:
+    """Flatten marshmallow's nested error dict into path/message pairs."""
+    problems: list[Problem] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key == "_schema":
+                path = prefix or "$"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            problems.extend(_marshmallow_details(value, path))
+    elif isinstance(messages, list):
+        for item in messages:
+            if isinstance(item, (dict, list)):
+                problems.extend(_marshmallow_details(item, prefix))
+            else:
+                problems.append(Problem(prefix or "$", str(item)))
+    else:
+        problems.append(Problem(prefix or "$", str(messages)))
+    return problems
+
+
+def handle_app_error(error: AppError) -> ResponseReturnValue:
+    db.session.rollback()
+    return jsonify(error_body(error.code, error.message, error.details, **error.extra)), error.status
+
+
+def handle_http_error(error: HTTPException) -> ResponseReturnValue:
+    status = error.code or 500
+    code, key = _HTTP_CODES.get(status, ("error", "error.internal"))
+    details: list[Problem] = []
+    data = getattr(error, "data", None)
+    if isinstance(data, dict) and "messages" in data:
+        # webargs/flask-smorest: {"json": {...}, "query": {...}}
+        for location, messages in data["messages"].items():
+            details.extend(_marshmallow_details(messages, "" if location == "json" else location))
+        if status == 422:
+            code, key = "validation_failed", "error.validation"
+    message = gettext(key)
+    if status not in _HTTP_CODES and error.description:
+        message = error.description
+    return jsonify(error_body(code, message, details)), status
+
+
+def handle_unexpected(error: Exception) -> ResponseReturnValue:
+    log.exception("unhandled error", exc_info=error)
+    db.session.rollback()
+    return jsonify(error_body("internal", gettext("error.internal"))), 500
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    if not app.config.get("PROPAGATE_UNEXPECTED"):
+        app.register_error_handler(Exception, handle_unexpected)

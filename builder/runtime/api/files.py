@@ -1,0 +1,65 @@
+"""HTTP for uploaded files: ``POST /api/files`` (multipart, field ``file``) and
+``GET /api/files/<id>``. A file id of another tenant is a 404, like an unknown one.
+
+Attachment and image fields take the returned ids: ``{"logo": ["<id>"]}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, send_file
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields
+
+from builder.extensions import db
+from builder.platform.auth import require_user
+from builder.runtime.records import files
+
+blp = Blueprint("files", __name__, url_prefix="/api/files",
+                description="Uploads for attachment and image fields")
+
+
+class UploadSchema(Schema):
+    file = Upload(required=True)
+
+
+class UploadArgsSchema(Schema):
+    image = fields.Boolean(load_default=False,
+                           metadata={"description": "Refuse anything but an image"})
+
+
+class FileSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    size = fields.Integer()
+    content_type = fields.String()
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(UploadArgsSchema, location="query")
+@blp.arguments(UploadSchema, location="files")
+@blp.response(201, FileSchema)
+def upload(args: dict[str, Any], body: dict[str, Any]) -> Any:
+    """Upload a file (25 MB at most by default); returns its descriptor."""
+    user = require_user()
+    upload = body["file"]
+    descriptor = files.save_upload(user.tenant_id, user.id, upload.stream, upload.filename,
+                                   upload.mimetype, image_only=args["image"])
+    db.session.commit()
+    return descriptor
+
+
+@blp.route("/<file_id>", methods=["GET"])
+@blp.response(200, description="The file's bytes, with its original name")
+def download(file_id: str) -> Response:
+    """Download a file of the caller's tenant."""
+    user = require_user()
+    descriptor, path = files.open_file(user.tenant_id, file_id)
+    inline = files.is_image(descriptor)
+    response = send_file(path, mimetype=descriptor["content_type"], as_attachment=not inline,
+                         download_name=descriptor["name"], max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

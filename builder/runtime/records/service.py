@@ -1,0 +1,317 @@
+"""``RecordService``: the one way to read and change the records of an entity.
+
+Every write runs in one transaction: the record, its sub-table rows, its autonumber
+codes and its audit rows are stored together or not at all. Updates use optimistic
+locking (``UPDATE ... WHERE id = :id AND version = :version``): a stale version is a
+409 ``Conflict`` carrying ``current_version``, and nothing is changed. Deletes are soft
+(``deleted = true``) and take the record's sub-table rows with them; ``restore`` brings
+back the record and the rows deleted with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+import sqlalchemy as sa
+
+from builder.errors import Conflict, NotFound, Problem, ValidationFailed
+from builder.extensions import db
+from builder.i18n import gettext
+from builder.runtime.records import audit, rows
+from builder.runtime.records.autonumber import next_code
+from builder.runtime.records.validation import Prepared, Validator
+from builder.runtime.storage.tables import EntityStore, app_stores
+
+MAX_BULK_ROWS = 1000
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+class RecordService:
+    """Records of one entity, as seen by ``user`` (a ``builder.platform.models.User``).
+
+    ``commit=False`` leaves the transaction to the caller (for callers that combine a
+    record change with other work); by default each write commits.
+    """
+
+    def __init__(self, store: EntityStore, user: Any, *,
+                 stores: Mapping[str, EntityStore] | None = None, commit: bool = True) -> None:
+        self.store = store
+        self.user = user
+        self._stores = stores
+        self._commit = commit
+
+    @property
+    def user_id(self) -> int | None:
+        return getattr(self.user, "id", None)
+
+    @cached_property
+    def stores(self) -> Mapping[str, EntityStore]:
+        stores = dict(self._stores or app_stores(self.store.tenant_id, self.store.app_key))
+        stores[self.store.key] = self.store
+        return stores
+
+    @cached_property
+    def user_context(self) -> dict[str, Any]:
+        if self.user is None:
+            return {}
+        from builder.platform.service import user_context
+
+        return user_context(self.user)
+
+    def context(self, now: datetime) -> dict[str, Any]:
+        """Context values of rules: ``$user`` and ``$now`` (``$old`` is added per record)."""
+        return {"$user": self.user_context, "$now": _iso(now)}
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def get(self, record_id: int) -> dict[str, Any]:
+        """The record (deleted ones too, marked ``deleted``), or ``NotFound``."""
+        record = rows.read_records(self.store, self.stores, [record_id]).get(record_id) \
+            if isinstance(record_id, int) and 0 < record_id <= rows.MAX_ID else None
+        if record is None:
+            raise NotFound(gettext("records.error.not_found"))
+        return record
+
+    def list(self, query: Any) -> dict[str, Any]:
+        """A page of records: ``{"items", "next_cursor"}`` plus ``"total"`` when asked.
+
+        ``query`` is a ``builder.runtime.query.listing.ListQuery``.
+        """
+        from builder.runtime.query.listing import list_rows
+
+        page = list_rows(self.store, query, self.context(utcnow()))
+        items = [rows.to_output(self.store, row, query.fields) for row in page.rows]
+        rows.attach_children(self.store, self.stores, items, query.fields)
+        result: dict[str, Any] = {"items": items, "next_cursor": page.next_cursor}
+        if page.total is not None:
+            result["total"] = page.total
+        return result
+
+    def history(self, record_id: int) -> list[dict[str, Any]]:
+        """Every change of the record, newest first, with who and when."""
+        if rows.fetch_row(self.store, record_id) is None:
+            raise NotFound(gettext("records.error.not_found"))
+        return audit.history(self.store, record_id)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def create(self, data: Any) -> dict[str, Any]:
+        """Validate and store a new record (with its sub-table rows); returns it."""
+        return self.bulk_create([data], path_prefix=None)[0]
+
+    def bulk_create(self, records: Any, path_prefix: str | None = "rows") -> list[dict[str, Any]]:
+        """Store all records or none: any bad row fails the whole batch with a 422 that
+        lists every problem as ``rows[i].field``."""
+        if not isinstance(records, list) or not records:
+            raise ValidationFailed(gettext("records.error.invalid"), [Problem(
+                path_prefix or "$", gettext("records.error.rows_expected"), "invalid")])
+        if len(records) > MAX_BULK_ROWS:
+            raise ValidationFailed(gettext("records.error.invalid"), [Problem(
+                path_prefix or "$", gettext("records.error.too_many_rows", max=MAX_BULK_ROWS),
+                "too_many")])
+        now = utcnow()
+        try:
+            validator = Validator(self.stores, self.context(now))
+            prepared = []
+            for index, data in enumerate(records):
+                path = f"{path_prefix}[{index}]." if path_prefix else ""
+                item = validator.prepare(self.store, data, path=path)
+                if item is not None:
+                    prepared.append(item)
+            validator.raise_if_problems()
+            ids = [self._write(item, now, parent_id=None, owner=self.user_id)
+                   for item in prepared]
+            stored = rows.read_records(self.store, self.stores, ids)
+            for item, record_id in zip(prepared, ids, strict=True):
+                self._audit_tree(item, stored[record_id], now)
+            self._done()
+        except BaseException:
+            db.session.rollback()
+            raise
+        return [stored[i] for i in ids]
+
+    def update(self, record_id: int, data: Any, version: int) -> dict[str, Any]:
+        """Change the given fields of a record at ``version``; 409 if it moved on since."""
+        now = utcnow()
+        try:
+            row = self._live_row(record_id)
+            if row["version"] != version:
+                raise self._stale(row["version"])
+            before = self.get(record_id)
+            validator = Validator(self.stores, self.context(now))
+            prepared = validator.prepare(self.store, data, existing=row, before=before)
+            validator.raise_if_problems()
+            assert prepared is not None
+            if not prepared.changed:
+                db.session.rollback()
+                return before
+            self._write(prepared, now, parent_id=row["parent_id"], owner=row["owner"])
+            after = self.get(record_id)
+            self._audit_tree(prepared, after, now)
+            self._done()
+        except BaseException:
+            db.session.rollback()
+            raise
+        return after
+
+    def delete(self, record_id: int, version: int | None = None) -> dict[str, Any]:
+        """Soft-delete a record and its sub-table rows; deleting twice changes nothing."""
+        return self._set_deleted(record_id, True, version)
+
+    def restore(self, record_id: int, version: int | None = None) -> dict[str, Any]:
+        """Bring back a deleted record and the sub-table rows deleted with it."""
+        return self._set_deleted(record_id, False, version)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _done(self) -> None:
+        if self._commit:
+            db.session.commit()
+        else:
+            db.session.flush()
+
+    def _stale(self, current: int) -> Conflict:
+        return Conflict(gettext("records.error.stale_version", version=current),
+                        [Problem("version", gettext("records.error.stale_version",
+                                                    version=current), "stale")],
+                        current_version=current)
+
+    def _live_row(self, record_id: int) -> Mapping[str, Any]:
+        row = rows.fetch_row(self.store, record_id)
+        if row is None:
+            raise NotFound(gettext("records.error.not_found"))
+        if row["deleted"]:
+            raise Conflict(gettext("records.error.deleted"))
+        return row
+
+    def _system_values(self, now: datetime) -> dict[str, Any]:
+        return {"updated_at": now, "updated_by": self.user_id}
+
+    def _write(self, item: Prepared, now: datetime, parent_id: int | None,
+               owner: int | None) -> int:
+        """Insert or update one record and its children; returns its id."""
+        store, table = item.store, item.store.table
+        if item.existing is None:
+            for key, field_def in store.fields.items():
+                if field_def.get("type") == "autonumber" and key in store.columns:
+                    item.values[key] = next_code(store, field_def, now)
+            columns = {store.columns[k].name: v for k, v in item.values.items()}
+            columns.update(created_at=now, created_by=self.user_id, owner=owner, version=1,
+                           deleted=False, parent_id=parent_id, **self._system_values(now))
+            record_id = int(db.session.execute(
+                sa.insert(table).values(**columns).returning(table.c.id)).scalar_one())
+        else:
+            record_id = int(item.existing["id"])
+            if item.changed:
+                columns = {store.columns[k].name: item.values[k] for k in item.dirty}
+                result = db.session.execute(
+                    sa.update(table).where(table.c.id == record_id,
+                                           table.c.version == item.existing["version"])
+                    .values(version=table.c.version + 1, **columns,
+                            **self._system_values(now)))
+                if result.rowcount != 1:  # type: ignore[attr-defined]
+                    current = rows.fetch_row(store, record_id)
+                    raise self._stale(current["version"] if current else 0)
+        for plan in item.children.values():
+            for child in plan.items:
+                self._write(child, now, parent_id=record_id, owner=owner)
+            removed = [r["id"] for r in plan.removed]
+            if removed:
+                child_table = plan.store.table
+                db.session.execute(sa.update(child_table).where(
+                    child_table.c.id.in_(removed), child_table.c.deleted == sa.false()).values(
+                    deleted=True, version=child_table.c.version + 1,
+                    **self._system_values(now)))
+        return record_id
+
+    def _audit_tree(self, item: Prepared, after: Mapping[str, Any], now: datetime) -> None:
+        """Audit rows for a written record and each of its changed children."""
+        if item.changed:
+            action = audit.CREATE if item.existing is None else audit.UPDATE
+            audit.append(item.store, int(after["id"]), action, self.user_id, now,
+                         item.before, after)
+        for key, plan in item.children.items():
+            after_children = {c["id"]: c for c in after.get(key) or []}
+            created = [c for c in after_children.values()
+                       if not any(i.existing is not None and i.existing["id"] == c["id"]
+                                  for i in plan.items)]
+            fresh = iter(sorted(created, key=lambda c: c["id"]))
+            for child in plan.items:
+                if child.existing is None:
+                    child_after = next(fresh, None)
+                else:
+                    child_after = after_children.get(child.existing["id"])
+                if child_after is not None:
+                    self._audit_tree(child, child_after, now)
+            for row in plan.removed:
+                before = rows.to_output(plan.store, row)
+                rows.attach_children(plan.store, self.stores, [before])
+                deleted = dict(before, deleted=True, version=before["version"] + 1,
+                               updated_at=_iso(now), updated_by=self.user_id)
+                audit.append(plan.store, int(row["id"]), audit.DELETE, self.user_id, now,
+                             before, deleted)
+
+    def _set_deleted(self, record_id: int, deleted: bool, version: int | None
+                     ) -> dict[str, Any]:
+        now = utcnow()
+        try:
+            row = rows.fetch_row(self.store, record_id)
+            if row is None:
+                raise NotFound(gettext("records.error.not_found"))
+            if version is not None and row["version"] != version:
+                raise self._stale(row["version"])
+            if bool(row["deleted"]) == deleted:
+                db.session.rollback()
+                return self.get(record_id)
+            self._cascade(self.store, [row], deleted, now, row["updated_at"])
+            after = self.get(record_id)
+            self._done()
+        except BaseException:
+            db.session.rollback()
+            raise
+        return after
+
+    def _cascade(self, store: EntityStore, targets: list[Mapping[str, Any]], deleted: bool,
+                 now: datetime, deleted_at: Any) -> None:
+        """Flip ``deleted`` on rows and, recursively, on their sub-table rows.
+
+        Children deleted with their parent get the parent's ``updated_at``; restoring the
+        parent restores exactly those (not rows removed from the list earlier).
+        """
+        table = store.table
+        befores = rows.read_records(store, self.stores, [r["id"] for r in targets])
+        for row in targets:
+            result = db.session.execute(sa.update(table).where(
+                table.c.id == row["id"], table.c.version == row["version"]).values(
+                deleted=deleted, version=table.c.version + 1, **self._system_values(now)))
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise self._stale(row["version"] + 1)
+        for key, field_def in rows.subtable_fields(store).items():
+            child = self.stores.get(str(field_def.get("entity")))
+            if child is None:
+                continue
+            ct = child.table
+            query = sa.select(ct).where(ct.c.parent_id.in_([r["id"] for r in targets]))
+            if deleted:
+                query = query.where(ct.c.deleted == sa.false())
+            else:
+                query = query.where(ct.c.deleted == sa.true(), ct.c.updated_at == deleted_at)
+            children = list(db.session.execute(query.order_by(ct.c.id)).mappings())
+            if children:
+                self._cascade(child, children, deleted, now, deleted_at)
+            del key
+        afters = rows.read_records(store, self.stores, [r["id"] for r in targets])
+        action = audit.DELETE if deleted else audit.RESTORE
+        for row in targets:
+            audit.append(store, int(row["id"]), action, self.user_id, now,
+                         befores.get(row["id"]), afters.get(row["id"]))

@@ -1,0 +1,103 @@
+"""References: a user, a relation (many-to-one to another entity), a sub-table (owned children).
+
+These types check the shape of a value here; that the referenced user or record exists in
+the same tenant is checked by the records service, which can see the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from builder.errors import Problem
+from builder.schema.field_types.base import (
+    FieldType,
+    FieldValueError,
+    LintContext,
+    field_type_registry,
+)
+
+
+def _as_id(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, Mapping):
+        value = value.get("id")
+    if isinstance(value, bool):
+        raise FieldValueError("field.error.not_an_id")
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise FieldValueError("field.error.not_an_id") from None
+    if number <= 0:
+        raise FieldValueError("field.error.not_an_id")
+    return number
+
+
+@field_type_registry.register
+class UserType(FieldType):
+    type = "user"
+    kind = "id"
+    indexed = True
+
+    def column_type(self, field: Mapping[str, Any]) -> sa.types.TypeEngine[Any]:
+        return sa.Integer()
+
+    def parse(self, value: Any, field: Mapping[str, Any]) -> Any:
+        return _as_id(value)
+
+
+@field_type_registry.register
+class RelationType(FieldType):
+    type = "relation"
+    kind = "id"
+    indexed = True
+    properties = ("entity",)
+
+    def column_type(self, field: Mapping[str, Any]) -> sa.types.TypeEngine[Any]:
+        return sa.BigInteger()
+
+    def parse(self, value: Any, field: Mapping[str, Any]) -> Any:
+        return _as_id(value)
+
+    def lint(self, field: Mapping[str, Any], ctx: LintContext) -> list[Problem]:
+        target = field.get("entity")
+        if not target:
+            return [ctx.problem("entity", "schema.error.entity_required")]
+        if target not in ctx.entity_keys:
+            return [ctx.problem("entity", "schema.error.unknown_entity", entity=target)]
+        return []
+
+
+@field_type_registry.register
+class SubTableType(FieldType):
+    """Child records of another entity, owned by this record (quote lines, a decision chain).
+
+    The children live in their own entity's table with ``parent_id`` pointing here; the
+    parent's API payload carries them as a list of objects.
+    """
+
+    type = "subtable"
+    kind = "list"
+    has_column = False
+    properties = ("entity",)
+
+    def parse(self, value: Any, field: Mapping[str, Any]) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+            raise FieldValueError("field.error.not_rows")
+        return value
+
+    def lint(self, field: Mapping[str, Any], ctx: LintContext) -> list[Problem]:
+        target = field.get("entity")
+        if not target:
+            return [ctx.problem("entity", "schema.error.entity_required")]
+        if target not in ctx.entity_keys:
+            return [ctx.problem("entity", "schema.error.unknown_entity", entity=target)]
+        if target == ctx.entity.get("key"):
+            return [ctx.problem("entity", "schema.error.subtable_cycle",
+                                cycle=f"{target} → {target}")]
+        return []

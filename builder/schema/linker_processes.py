@@ -1,0 +1,132 @@
+"""Linking of the process parts: stage flows, approval chains, automations, assignment, SLA."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from builder.schema.field_types.choice import option_keys
+from builder.schema.linker import BUILTIN_ROLES, EntityInfo, Linker, items
+
+USER_KINDS = ("id",)
+
+
+def link_processes(linker: Linker) -> None:
+    link_stage_flows(linker)
+    link_approval_chains(linker)
+    link_automations(linker)
+    link_assignment_rules(linker)
+    link_sla_policies(linker)
+
+
+def link_stage_flows(linker: Linker) -> None:
+    linker.unique_keys(linker.app, "stage_flows", "")
+    for path, flow in items(linker.app, "stage_flows", ""):
+        info = linker.entity(flow.get("entity"), f"{path}.entity")
+        options: list[str] | None = None
+        field_key = flow.get("field")
+        if info is not None and isinstance(field_key, str):
+            linker.field(info, field_key, f"{path}.field", types=("select",), system=False)
+            if info.type_of(field_key) == "select":
+                options = option_keys(info.fields[field_key])
+        stages = linker.unique_keys(flow, "stages", path)
+        for stage_path, stage in items(flow, "stages", path):
+            key = stage.get("key")
+            if options is not None and isinstance(key, str) and key not in options:
+                linker.add(f"{stage_path}.key", "stage_not_option", stage=key, field=field_key)
+            linker.logic(stage.get("entry"), f"{stage_path}.entry", info)
+            linker.logic(stage.get("exit"), f"{stage_path}.exit", info)
+            for deliverable_path, deliverable in items(stage, "deliverables", stage_path):
+                linker.field(info, deliverable.get("field"), f"{deliverable_path}.field",
+                             system=False)
+            linker.field(info, stage.get("reason_field"), f"{stage_path}.reason_field",
+                         system=False)
+        for transition_path, transition in items(flow, "transitions", path):
+            for end in ("from", "to"):
+                key = transition.get(end)
+                if isinstance(key, str) and key not in stages:
+                    linker.add(f"{transition_path}.{end}", "unknown_stage", stage=key)
+
+
+def _approver(linker: Linker, info: EntityInfo | None, path: str, approver: Any) -> None:
+    if not isinstance(approver, Mapping):
+        return
+    role = approver.get("role")
+    if isinstance(role, str) and role not in linker.roles and role not in BUILTIN_ROLES:
+        linker.add(f"{path}.role", "unknown_role", role=role)
+    if approver.get("type") == "field":
+        linker.field(info, approver.get("field"), f"{path}.field", types=("user",),
+                     system=False)
+    whose = approver.get("of")
+    if isinstance(whose, str) and whose not in ("submitter", "owner"):
+        linker.field(info, whose, f"{path}.of", types=("user",), system=False)
+
+
+def _outcome(linker: Linker, info: EntityInfo | None, path: str, outcome: Any) -> None:
+    values = outcome.get("set") if isinstance(outcome, Mapping) else None
+    if isinstance(values, Mapping):
+        for key in values:
+            linker.field(info, key, f"{path}.set.{key}", system=False)
+
+
+def link_approval_chains(linker: Linker) -> None:
+    linker.unique_keys(linker.app, "approval_chains", "")
+    for path, chain in items(linker.app, "approval_chains", ""):
+        info = linker.entity(chain.get("entity"), f"{path}.entity")
+        linker.logic(chain.get("when"), f"{path}.when", info)
+        linker.unique_keys(chain, "steps", path)
+        for step_path, step in items(chain, "steps", path):
+            linker.logic(step.get("when"), f"{step_path}.when", info)
+            _approver(linker, info, f"{step_path}.approver", step.get("approver"))
+        for name in ("on_approved", "on_rejected"):
+            _outcome(linker, info, f"{path}.{name}", chain.get(name))
+
+
+def _params(linker: Linker, info: EntityInfo | None, path: str, params: Any) -> None:
+    """Field references in free-form trigger/action parameters (``field``, ``fields``, ``set``)."""
+    if not isinstance(params, Mapping):
+        return
+    target = info
+    if isinstance(params.get("entity"), str):
+        target = linker.entity(params["entity"], f"{path}.entity")
+    linker.field(target, params.get("field"), f"{path}.field")
+    linker.fields(target, params.get("fields"), f"{path}.fields")
+    _outcome(linker, target, path, params)
+    if isinstance(params.get("role"), str):
+        _approver(linker, target, path, {"role": params["role"]})
+
+
+def link_automations(linker: Linker) -> None:
+    linker.unique_keys(linker.app, "automations", "")
+    for path, automation in items(linker.app, "automations", ""):
+        info = linker.entity(automation.get("entity"), f"{path}.entity")
+        _params(linker, info, f"{path}.trigger", automation.get("trigger"))
+        linker.logic(automation.get("condition"), f"{path}.condition", info)
+        for action_path, action in items(automation, "actions", path):
+            _params(linker, info, action_path, action)
+
+
+def link_assignment_rules(linker: Linker) -> None:
+    linker.unique_keys(linker.app, "assignment_rules", "")
+    for path, rule in items(linker.app, "assignment_rules", ""):
+        info = linker.entity(rule.get("entity"), f"{path}.entity")
+        linker.field(info, rule.get("field"), f"{path}.field", types=("user",), system=False)
+        linker.field(info, rule.get("priority_field"), f"{path}.priority_field")
+        for item_path, item in items(rule, "rules", path):
+            linker.logic(item.get("when"), f"{item_path}.when", info)
+            pool = item.get("pool")
+            if isinstance(pool, Mapping) and isinstance(pool.get("role"), str):
+                _approver(linker, info, f"{item_path}.pool", {"role": pool["role"]})
+
+
+def link_sla_policies(linker: Linker) -> None:
+    linker.unique_keys(linker.app, "sla_policies", "")
+    for path, policy in items(linker.app, "sla_policies", ""):
+        info = linker.entity(policy.get("entity"), f"{path}.entity")
+        linker.field(info, policy.get("field"), f"{path}.field", system=False)
+        if policy.get("start") == "field_set" and not policy.get("field"):
+            linker.add(f"{path}.field", "required")
+        linker.logic(policy.get("stop"), f"{path}.stop", info)
+        linker.unique_keys(policy, "escalations", path)
+        for escalation_path, escalation in items(policy, "escalations", path):
+            _params(linker, info, f"{escalation_path}.action", escalation.get("action"))

@@ -1,0 +1,211 @@
+"""Schemas of the process parts of an app: stage flows, approvals, automations, assignment, SLA."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import INCLUDE, Schema, ValidationError, validates_schema
+
+from builder.schema.common import (
+    Between,
+    Bool,
+    FreeDict,
+    Int,
+    JsonLogic,
+    Key,
+    LanguageMap,
+    ListOf,
+    Message,
+    Num,
+    Object,
+    OneOf,
+    Str,
+    StrictSchema,
+    invalid,
+    many,
+)
+
+TRIGGERS = ("created", "updated", "field_changed", "opened", "not_opened", "stage_entered",
+            "stage_left", "approval_decided", "webhook", "schedule", "date_reached",
+            "no_activity")
+APPROVER_TYPES = ("user", "role", "manager_of", "field")
+STRATEGIES = ("round_robin", "least_open", "available_only", "field")
+SLA_STARTS = ("created", "stage_entered", "field_set")
+TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+# -- stage flows --------------------------------------------------------------------------
+
+
+class DeliverableSchema(StrictSchema):
+    field = Key(required=True)
+    min_count = Int(validate=Between(1))
+    message = LanguageMap()
+
+
+class StageSchema(StrictSchema):
+    key = Key(required=True)
+    title = LanguageMap()
+    probability = Num(validate=Between(0, 100))
+    entry = JsonLogic()
+    exit = JsonLogic()
+    deliverables = many(DeliverableSchema)
+    sla_hours = Num(validate=Between(0))
+    terminal = Str(allow_none=True, validate=OneOf("won", "lost"))
+    reason_field = Key()
+
+
+TransitionSchema = StrictSchema.from_dict(
+    {"from": Key(required=True), "to": Key(required=True)}, name="TransitionSchema")
+
+
+class StageFlowSchema(StrictSchema):
+    key = Key(required=True)
+    title = LanguageMap()
+    entity = Key(required=True)
+    field = Key(required=True)
+    allow_back = Bool(load_default=True)
+    allow_skip = Bool(load_default=False)
+    stages = many(StageSchema, required=True)
+    transitions = many(TransitionSchema)
+    auto_advance = Bool(load_default=False)
+
+
+# -- approvals ----------------------------------------------------------------------------
+
+
+class ApproverSchema(StrictSchema):
+    type = Str(required=True, validate=OneOf(*APPROVER_TYPES))
+    users = ListOf(Int())
+    role = Key()
+    levels = Int(validate=Between(1))
+    field = Key()
+    #: manager_of: whose manager ("submitter", "owner" or a user field)
+    of = Key()
+
+    @validates_schema
+    def _needs(self, data: dict[str, Any], **kwargs: Any) -> None:
+        needed = {"user": "users", "role": "role", "field": "field"}.get(data.get("type", ""))
+        if needed and not data.get(needed):
+            raise ValidationError({needed: [Message("schema.error.required")]})
+
+
+class StepSchema(StrictSchema):
+    key = Key(required=True)
+    title = LanguageMap()
+    when = JsonLogic()
+    mode = Str(load_default="any", validate=OneOf("any", "all"))
+    approver = Object(ApproverSchema, required=True)
+
+
+class OutcomeSchema(StrictSchema):
+    set = FreeDict(keys=Key(), required=True)
+
+
+class ApprovalChainSchema(StrictSchema):
+    key = Key(required=True)
+    title = LanguageMap()
+    entity = Key(required=True)
+    trigger = Str(load_default="submit", validate=OneOf("on_save", "submit"))
+    when = JsonLogic()
+    steps = many(StepSchema, required=True)
+    on_reject = Str(load_default="submitter", validate=OneOf("submitter", "previous"))
+    lock_record = Bool(load_default=True)
+    allow_self_approval = Bool(load_default=False)
+    on_approved = Object(OutcomeSchema)
+    on_rejected = Object(OutcomeSchema)
+
+
+# -- automations --------------------------------------------------------------------------
+
+
+class FreeSchema(Schema):
+    """A ``type`` and free-form parameters (interpreted by the trigger or action)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class TriggerSchema(FreeSchema):
+    type = Str(required=True, validate=OneOf(*TRIGGERS))
+
+
+class ActionSchema(FreeSchema):
+    type = Key(required=True)
+
+
+class AutomationSchema(StrictSchema):
+    key = Key(required=True)
+    title = LanguageMap()
+    entity = Key(required=True)
+    enabled = Bool(load_default=True)
+    trigger = Object(TriggerSchema, required=True)
+    condition = JsonLogic()
+    actions = many(ActionSchema, required=True)
+
+
+# -- assignment ---------------------------------------------------------------------------
+
+
+class PoolSchema(StrictSchema):
+    users = ListOf(Int())
+    team = Str()
+    role = Key()
+
+    @validates_schema
+    def _one(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not any(data.get(k) for k in ("users", "team", "role")):
+            raise invalid("pool_required")
+
+
+class AssignmentItemSchema(StrictSchema):
+    when = JsonLogic()
+    pool = Object(PoolSchema, required=True)
+    strategy = Str(load_default="round_robin", validate=OneOf(*STRATEGIES))
+
+
+class AssignmentRuleSchema(StrictSchema):
+    key = Key(required=True)
+    title = LanguageMap()
+    entity = Key(required=True)
+    field = Key(required=True)
+    priority_field = Key()
+    rules = many(AssignmentItemSchema, required=True)
+
+
+# -- SLA ----------------------------------------------------------------------------------
+
+
+class WorkingHoursSchema(StrictSchema):
+    days = ListOf(Int(validate=Between(1, 7)), load_default=lambda: [1, 2, 3, 4, 5])
+    start = Str(load_default="09:00")
+    end = Str(load_default="18:00")
+
+    @validates_schema
+    def _times(self, data: dict[str, Any], **kwargs: Any) -> None:
+        errors = {name: invalid("time_of_day").messages for name in ("start", "end")
+                  if not TIME_OF_DAY.fullmatch(data.get(name, ""))}
+        if not errors and data["start"] >= data["end"]:
+            errors["end"] = invalid("time_range").messages
+        if errors:
+            raise ValidationError(errors)
+
+
+class EscalationSchema(StrictSchema):
+    key = Key(required=True)
+    offset_minutes = Int(required=True)
+    action = Object(ActionSchema, required=True)
+
+
+class SlaPolicySchema(StrictSchema):
+    key = Key(required=True)
+    title = LanguageMap()
+    entity = Key(required=True)
+    start = Str(load_default="created", validate=OneOf(*SLA_STARTS))
+    #: the field whose setting starts the clock (start = field_set)
+    field = Key()
+    stop = JsonLogic()
+    minutes = Int(required=True, validate=Between(1))
+    working_hours = Object(WorkingHoursSchema)
+    escalations = many(EscalationSchema)

@@ -110,7 +110,7 @@ def test_validation_reports_every_problem(client: Any, admin_headers: Any) -> No
 
 def test_stale_patch_is_refused_and_changes_nothing(client: Any, admin_headers: Any) -> None:
     publish(client, admin_headers)
-    customer, opportunity = make_chain(client, admin_headers)
+    _, opportunity = make_chain(client, admin_headers)
     first = patch(client, admin_headers, "opportunity", opportunity, {"amount": 2000})
     assert first.status_code == 200 and first.get_json()["version"] == 2
     stale = patch(client, admin_headers, "opportunity", opportunity, {"amount": 1})
@@ -258,3 +258,18 @@ def test_bad_input_is_never_a_server_error(client: Any, admin_headers: Any) -> N
                            headers=admin_headers)
     assert problems(response) == {"customer": "not_found"}
     assert client.get(base, headers={}).status_code == 401
+
+
+def test_records_and_files_are_documented(client: Any) -> None:
+    spec = client.get("/api/openapi.json").get_json()
+    paths = spec["paths"]
+    for path in ("/api/apps/{app_key}/{entity_key}/records",
+                 "/api/apps/{app_key}/{entity_key}/records/bulk",
+                 "/api/apps/{app_key}/{entity_key}/records/{record_id}",
+                 "/api/apps/{app_key}/{entity_key}/records/{record_id}/restore",
+                 "/api/apps/{app_key}/{entity_key}/records/{record_id}/history",
+                 "/api/files", "/api/files/{file_id}"):
+        assert path in paths, path
+    listed = paths["/api/apps/{app_key}/{entity_key}/records"]["get"]
+    assert {"filter", "sort", "limit", "cursor", "fields", "q", "deleted", "count"} <= {
+        p["name"] for p in listed["parameters"]}

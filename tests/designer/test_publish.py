@@ -118,7 +118,7 @@ def test_type_change_converts_when_every_value_fits(app, client, admin, admin_he
     definition = items_app()
     import_and_publish(client, admin_headers, definition)
     created = client.post("/api/apps/inventory/item/records",
-                          json={"name": "螺丝", "code": "0042", "amount": 5},
+                          json={"data": {"name": "螺丝", "code": "0042", "amount": 5}},
                           headers=admin_headers).get_json()
     fields = [dict(f) for f in definition["entities"][0]["fields"]]
     fields[1]["type"] = "number"
@@ -132,7 +132,7 @@ def test_deleted_field_is_hidden_and_restored_with_its_values(app, client, admin
     definition = items_app()
     import_and_publish(client, admin_headers, definition)
     created = client.post("/api/apps/inventory/item/records",
-                          json={"name": "垫片", "code": "X-1", "amount": 9},
+                          json={"data": {"name": "垫片", "code": "X-1", "amount": 9}},
                           headers=admin_headers).get_json()
 
     without_code = with_fields(definition, [f for f in definition["entities"][0]["fields"]
@@ -152,7 +152,7 @@ def test_rollback_brings_back_a_field_and_its_values(app, client, admin, admin_h
     definition = items_app()
     import_and_publish(client, admin_headers, definition)
     created = client.post("/api/apps/inventory/item/records",
-                          json={"name": "轴承", "code": "B-2", "amount": 1},
+                          json={"data": {"name": "轴承", "code": "B-2", "amount": 1}},
                           headers=admin_headers).get_json()
     without_code = with_fields(definition, [f for f in definition["entities"][0]["fields"]
                                             if f["key"] != "code"])
@@ -173,7 +173,7 @@ def test_purge_drops_hidden_data_for_good(app, client, admin, admin_headers):
     definition = items_app()
     import_and_publish(client, admin_headers, definition)
     created = client.post("/api/apps/inventory/item/records",
-                          json={"name": "弹簧", "code": "S-9"}, headers=admin_headers).get_json()
+                          json={"data": {"name": "弹簧", "code": "S-9"}}, headers=admin_headers).get_json()
     without_code = with_fields(definition, [f for f in definition["entities"][0]["fields"]
                                             if f["key"] != "code"])
     assert publish_draft(client, admin_headers, without_code).status_code == 200

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from builder.errors import AppError, Problem
 from builder.extensions import db
 from builder.i18n import gettext
+from builder.schema.common import problems_from_errors
 
 log = logging.getLogger(__name__)
 
@@ -33,30 +34,10 @@ def error_body(code: str, message: str, details: list[Problem] | None = None,
     return {"error": body}
 
 
-def _marshmallow_details(messages: Any, prefix: str = "") -> list[Problem]:
-    """Flatten marshmallow's nested error dict into path/message pairs."""
-    problems: list[Problem] = []
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            if key == "_schema":
-                path = prefix or "$"
-            else:
-                path = f"{prefix}.{key}" if prefix else str(key)
-            problems.extend(_marshmallow_details(value, path))
-    elif isinstance(messages, list):
-        for item in messages:
-            if isinstance(item, (dict, list)):
-                problems.extend(_marshmallow_details(item, prefix))
-            else:
-                problems.append(Problem(prefix or "$", str(item)))
-    else:
-        problems.append(Problem(prefix or "$", str(messages)))
-    return problems
-
-
 def handle_app_error(error: AppError) -> ResponseReturnValue:
     db.session.rollback()
-    return jsonify(error_body(error.code, error.message, error.details, **error.extra)), error.status
+    body = error_body(error.code, error.message, error.details, **error.extra)
+    return jsonify(body), error.status
 
 
 def handle_http_error(error: HTTPException) -> ResponseReturnValue:
@@ -67,7 +48,7 @@ def handle_http_error(error: HTTPException) -> ResponseReturnValue:
     if isinstance(data, dict) and "messages" in data:
         # webargs/flask-smorest: {"json": {...}, "query": {...}}
         for location, messages in data["messages"].items():
-            details.extend(_marshmallow_details(messages, "" if location == "json" else location))
+            details.extend(problems_from_errors(messages, "" if location == "json" else location))
         if status == 422:
             code, key = "validation_failed", "error.validation"
     message = gettext(key)

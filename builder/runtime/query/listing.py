@@ -62,7 +62,7 @@ class ListQuery:
 
 @dataclass
 class Page:
-    rows: list[Mapping[str, Any]]
+    rows: Sequence[Mapping[Any, Any]]
     next_cursor: str | None
     total: int | None = None
 
@@ -129,7 +129,7 @@ def _decode_value(value: Any) -> Any:
     return value
 
 
-def encode_cursor(sort: Sequence[tuple[str, bool]], row: Mapping[str, Any],
+def encode_cursor(sort: Sequence[tuple[str, bool]], row: Mapping[Any, Any],
                   names: Mapping[str, str]) -> str:
     payload = {"s": [f"{'-' if d else ''}{k}" for k, d in sort],
                "v": [_encode_value(row[names[k]]) for k, _ in sort]}
@@ -180,7 +180,7 @@ def _escape_like(text: str) -> str:
 
 
 def conditions(store: EntityStore, query: ListQuery,
-               context: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+               context: Mapping[Any, Any]) -> list[ColumnElement[bool]]:
     """The WHERE conditions of a list, without the page's cursor."""
     table = store.table
     where: list[ColumnElement[bool]] = []
@@ -205,7 +205,7 @@ def conditions(store: EntityStore, query: ListQuery,
     return where
 
 
-def list_rows(store: EntityStore, query: ListQuery, context: Mapping[str, Any]) -> Page:
+def list_rows(store: EntityStore, query: ListQuery, context: Mapping[Any, Any]) -> Page:
     """One page of rows (plus the total when ``query.count``): one query, two with count."""
     if not 1 <= query.limit <= MAX_LIMIT:
         raise _invalid("limit", "records.error.bad_limit", max=MAX_LIMIT)

@@ -86,7 +86,7 @@ def _content_type(head: bytes, declared: str | None) -> str:
     return declared
 
 
-def descriptor(row: Mapping[str, Any]) -> dict[str, Any]:
+def descriptor(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {"id": row["id"], "name": row["name"], "size": int(row["size"]),
             "content_type": row["content_type"]}
 

@@ -29,7 +29,7 @@ def is_child_entity(store: EntityStore) -> bool:
                for entity in store.app.get("entities", []) for f in entity.get("fields", []))
 
 
-def subtable_fields(store: EntityStore) -> dict[str, Mapping[str, Any]]:
+def subtable_fields(store: EntityStore) -> dict[str, Mapping[Any, Any]]:
     return {k: f for k, f in store.fields.items() if f.get("type") == "subtable"}
 
 
@@ -38,7 +38,7 @@ def field_json(store: EntityStore, key: str, value: Any) -> Any:
     return field_type_registry.get(field["type"]).to_json(value, field)
 
 
-def to_output(store: EntityStore, row: Mapping[str, Any],
+def to_output(store: EntityStore, row: Mapping[Any, Any],
               only: Iterable[str] | None = None) -> dict[str, Any]:
     """A row as a record (without sub-table children; see ``attach_children``)."""
     wanted = set(only) if only is not None else None
@@ -58,7 +58,7 @@ def to_output(store: EntityStore, row: Mapping[str, Any],
     return out
 
 
-def fetch_row(store: EntityStore, record_id: int) -> Mapping[str, Any] | None:
+def fetch_row(store: EntityStore, record_id: int) -> Mapping[Any, Any] | None:
     if not isinstance(record_id, int) or not 0 < record_id <= MAX_ID:
         return None
     return db.session.execute(sa.select(store.table).where(
@@ -66,7 +66,7 @@ def fetch_row(store: EntityStore, record_id: int) -> Mapping[str, Any] | None:
 
 
 def fetch_children(child: EntityStore, parent_ids: list[int],
-                   include_deleted: bool = False) -> dict[int, list[Mapping[str, Any]]]:
+                   include_deleted: bool = False) -> dict[int, list[Mapping[Any, Any]]]:
     """Child rows per parent id, in creation order; one query."""
     if not parent_ids:
         return {}
@@ -74,7 +74,7 @@ def fetch_children(child: EntityStore, parent_ids: list[int],
     query = sa.select(table).where(table.c.parent_id.in_(parent_ids)).order_by(table.c.id)
     if not include_deleted:
         query = query.where(table.c.deleted == sa.false())
-    grouped: dict[int, list[Mapping[str, Any]]] = {pid: [] for pid in parent_ids}
+    grouped: dict[int, list[Mapping[Any, Any]]] = {pid: [] for pid in parent_ids}
     for row in db.session.execute(query).mappings():
         grouped.setdefault(row["parent_id"], []).append(row)
     return grouped

@@ -26,6 +26,8 @@ from builder.runtime.records.validation import Prepared, Validator
 from builder.runtime.storage.tables import EntityStore, app_stores
 
 MAX_BULK_ROWS = 1000
+Records = list[dict[str, Any]]
+Rows = list[Mapping[str, Any]]
 
 
 def utcnow() -> datetime:
@@ -97,7 +99,7 @@ class RecordService:
             result["total"] = page.total
         return result
 
-    def history(self, record_id: int) -> list[dict[str, Any]]:
+    def history(self, record_id: int) -> Records:
         """Every change of the record, newest first, with who and when."""
         if rows.fetch_row(self.store, record_id) is None:
             raise NotFound(gettext("records.error.not_found"))
@@ -109,7 +111,7 @@ class RecordService:
         """Validate and store a new record (with its sub-table rows); returns it."""
         return self.bulk_create([data], path_prefix=None)[0]
 
-    def bulk_create(self, records: Any, path_prefix: str | None = "rows") -> list[dict[str, Any]]:
+    def bulk_create(self, records: Any, path_prefix: str | None = "rows") -> Records:
         """Store all records or none: any bad row fails the whole batch with a 422 that
         lists every problem as ``rows[i].field``."""
         if not isinstance(records, list) or not records:
@@ -281,7 +283,7 @@ class RecordService:
             raise
         return after
 
-    def _cascade(self, store: EntityStore, targets: list[Mapping[str, Any]], deleted: bool,
+    def _cascade(self, store: EntityStore, targets: Rows, deleted: bool,
                  now: datetime, deleted_at: Any) -> None:
         """Flip ``deleted`` on rows and, recursively, on their sub-table rows.
 
@@ -296,7 +298,7 @@ class RecordService:
                 deleted=deleted, version=table.c.version + 1, **self._system_values(now)))
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise self._stale(row["version"] + 1)
-        for key, field_def in rows.subtable_fields(store).items():
+        for field_def in rows.subtable_fields(store).values():
             child = self.stores.get(str(field_def.get("entity")))
             if child is None:
                 continue
@@ -306,10 +308,9 @@ class RecordService:
                 query = query.where(ct.c.deleted == sa.false())
             else:
                 query = query.where(ct.c.deleted == sa.true(), ct.c.updated_at == deleted_at)
-            children = list(db.session.execute(query.order_by(ct.c.id)).mappings())
+            children: Rows = [*db.session.execute(query.order_by(ct.c.id)).mappings()]
             if children:
                 self._cascade(child, children, deleted, now, deleted_at)
-            del key
         afters = rows.read_records(store, self.stores, [r["id"] for r in targets])
         action = audit.DELETE if deleted else audit.RESTORE
         for row in targets:

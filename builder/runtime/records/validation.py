@@ -34,7 +34,6 @@ from builder.schema.field_types import FieldValueError, field_type_registry
 
 log = logging.getLogger(__name__)
 MAX_USER_ID = 2**31 - 1
-TEXT_KINDS = ("text",)
 
 
 @dataclass
@@ -130,8 +129,7 @@ class Validator:
         if existing is None:
             self._apply_defaults(store, data, given, record, context, path)
         for key, value in given.items():
-            if field_type_registry.get(store.fields[key]["type"]).kind == "list" and \
-                    store.fields[key]["type"] in ("attachment", "image"):
+            if store.fields[key]["type"] in ("attachment", "image"):
                 value = self._files(store.fields[key], value, f"{path}{key}")
                 given[key] = value
             values[key] = value

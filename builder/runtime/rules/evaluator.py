@@ -252,8 +252,14 @@ def _less(a: Any, b: Any) -> bool | None:
     return na < nb
 
 
+_PLAIN = (int, float, str)
+_NUMBER_TYPES = (int, float)
+
+
 def js_compare(op: str, a: Any, b: Any) -> bool:
     """``a op b`` for ``<``, ``<=``, ``>``, ``>=`` with JavaScript's conversions."""
+    if type(a) in _NUMBER_TYPES and type(b) in _NUMBER_TYPES:  # the common case, fast
+        return _FAST_COMPARE[op](a, b)
     if op == "<":
         return _less(a, b) is True
     if op == ">":
@@ -263,6 +269,14 @@ def js_compare(op: str, a: Any, b: Any) -> bool:
     if op == ">=":
         return _less(a, b) is False
     raise ValueError(op)
+
+
+_FAST_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
 
 
 def truthy(value: Any) -> bool:
@@ -348,11 +362,13 @@ def _js_plus(a: Any, b: Any) -> Any:
 
 
 def _op_equals(data: Any, a: Any = UNDEFINED, b: Any = UNDEFINED, *_: Any) -> bool:
+    if type(a) is type(b) and type(a) in _PLAIN:  # the common case, fast
+        return bool(a == b)
     return js_loose_equals(a, b)
 
 
 def _op_not_equals(data: Any, a: Any = UNDEFINED, b: Any = UNDEFINED, *_: Any) -> bool:
-    return not js_loose_equals(a, b)
+    return not _op_equals(data, a, b)
 
 
 def _op_strict_equals(data: Any, a: Any = UNDEFINED, b: Any = UNDEFINED, *_: Any) -> bool:

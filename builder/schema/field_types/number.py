@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ CURRENCIES = {"CNY", "USD", "EUR", "HKD", "JPY", "GBP", "TWD", "SGD", "KRW", "AU
 class NumberType(FieldType):
     type = "number"
     kind = "number"
-    properties = ("precision",)
+    properties: tuple[str, ...] = ("precision",)
     default_precision = 0
 
     def precision(self, field: Mapping[str, Any]) -> int:
@@ -48,7 +48,7 @@ class NumberType(FieldType):
         if not number.is_finite():
             raise FieldValueError("field.error.not_number")
         digits = self.precision(field)
-        rounded = round(number, digits)
+        rounded = number.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
         if abs(rounded) >= Decimal(10) ** MAX_DIGITS:
             raise FieldValueError("field.error.number_too_large")
         return int(rounded) if digits == 0 else float(rounded)
@@ -56,11 +56,11 @@ class NumberType(FieldType):
     def to_json(self, value: Any, field: Mapping[str, Any]) -> Any:
         if value is None:
             return None
-        if isinstance(value, Decimal):
-            value = float(value)
-        if self.precision(field) == 0 and isinstance(value, float) and math.isfinite(value):
-            return int(value)
-        return round(float(value), self.precision(field))
+        number = float(value)
+        if not math.isfinite(number):
+            return None
+        digits = self.precision(field)
+        return round(number) if digits == 0 else round(number, digits)
 
     def lint(self, field: Mapping[str, Any], ctx: LintContext) -> list[Problem]:
         precision = field.get("precision")
@@ -72,7 +72,7 @@ class NumberType(FieldType):
 @field_type_registry.register
 class MoneyType(NumberType):
     type = "money"
-    properties = ("precision", "currency")
+    properties: tuple[str, ...] = ("precision", "currency")
     default_precision = 2
 
     def lint(self, field: Mapping[str, Any], ctx: LintContext) -> list[Problem]:

@@ -65,7 +65,7 @@ class DateTimeType(FieldType):
             raise FieldValueError("field.error.not_datetime")
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC)
+        return moment.astimezone(UTC).replace(microsecond=0)
 
     def to_json(self, value: Any, field: Mapping[str, Any]) -> Any:
         if isinstance(value, datetime):

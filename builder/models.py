@@ -5,6 +5,6 @@ Add one import line here for each new models module.
 
 from __future__ import annotations
 
-import builder.platform.models  # noqa: F401
-import builder.designer.models  # noqa: F401
+import builder.designer.models
+import builder.platform.models
 import builder.runtime.storage.models  # noqa: F401

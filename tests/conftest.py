@@ -173,7 +173,7 @@ class IsolatedClient(FlaskClient):
     """Runs each request in its own application context (see the module docstring)."""
 
     def _is_test_context(self) -> bool:
-        return has_app_context() and current_app._get_current_object() is self.application
+        return has_app_context() and current_app == self.application
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         in_test = self._is_test_context()

@@ -20,7 +20,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-Timestamp = sa.DateTime(timezone=True)
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every database (SQLite hands back naive values)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+Timestamp = UtcDateTime()
 
 user_roles = sa.Table(
     "user_roles",
@@ -39,7 +51,7 @@ team_members = sa.Table(
 )
 
 
-class Tenant(db.Model):
+class Tenant(db.Model):  # type: ignore[name-defined]
     __tablename__ = "tenants"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,11 +64,13 @@ class Tenant(db.Model):
         return f"<Tenant {self.id} {self.slug}>"
 
 
-class User(db.Model):
+class User(db.Model):  # type: ignore[name-defined]
     """A person who logs in; belongs to exactly one tenant. Also Flask-Login's user object."""
 
     __tablename__ = "users"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "username", name="uq_users_tenant_username"),)
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "username", name="uq_users_tenant_username"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"),
@@ -92,7 +106,7 @@ class User(db.Model):
         return f"<User {self.id} {self.username}@{self.tenant_id}>"
 
 
-class Role(db.Model):
+class Role(db.Model):  # type: ignore[name-defined]
     """A tenant's role, referenced by ``key`` from app definitions (permissions, approvers)."""
 
     __tablename__ = "roles"
@@ -108,7 +122,7 @@ class Role(db.Model):
     users: Mapped[list[User]] = relationship(secondary=user_roles, back_populates="roles")
 
 
-class Team(db.Model):
+class Team(db.Model):  # type: ignore[name-defined]
     """A node of the tenant's organisation tree, with an optional manager."""
 
     __tablename__ = "teams"
@@ -132,7 +146,7 @@ class Team(db.Model):
                                                back_populates="teams")
 
 
-class ApiToken(db.Model):
+class ApiToken(db.Model):  # type: ignore[name-defined]
     """A bearer token; only its SHA-256 is stored, the plaintext is shown once."""
 
     __tablename__ = "api_tokens"

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from builder.i18n import LANGUAGES
 
+
 class LoginIn(Schema):
     tenant = fields.String(required=True, validate=validate.Length(min=1, max=64))
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))

@@ -11,7 +11,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,13 +47,6 @@ def set_password_hasher(hasher: PasswordHasher) -> None:
 
 def _invalid(path: str, key: str, **params: Any) -> ValidationFailed:
     return ValidationFailed(gettext("platform.invalid"), [Problem(path, gettext(key, **params))])
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
 
 
 # --- tenants -------------------------------------------------------------------------------
@@ -168,6 +161,7 @@ def authenticate(tenant_slug: str, username: str, password: str) -> User:
     tenant = get_tenant(tenant_slug)
     user = get_user_by_username(tenant, username) if tenant and tenant.is_active else None
     stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    ok: bool
     try:
         ok = _hasher.verify(stored, password or "")
     except (VerificationError, InvalidHashError):
@@ -229,7 +223,7 @@ def token_from_plaintext(plaintext: str) -> ApiToken | None:
     if token is None or token.revoked_at is not None or not is_active_user(token.user):
         return None
     now = utcnow()
-    last = _aware(token.last_used_at)
+    last = token.last_used_at
     if last is None or now - last > TOKEN_TOUCH_INTERVAL:
         token.last_used_at = now
     return token
@@ -268,8 +262,9 @@ def list_roles(tenant_id: int) -> Sequence[Role]:
 def set_user_roles(user: User, role_keys: Iterable[str]) -> None:
     """Replace the user's roles by the roles with these keys; every key must exist."""
     keys = list(dict.fromkeys(role_keys))
-    roles = {r.key: r for r in db.session.scalars(
-        sa.select(Role).where(Role.tenant_id == user.tenant_id, Role.key.in_(keys)))} if keys else {}
+    found: Iterable[Role] = db.session.scalars(
+        sa.select(Role).where(Role.tenant_id == user.tenant_id, Role.key.in_(keys))) if keys else []
+    roles = {role.key: role for role in found}
     missing = [k for k in keys if k not in roles]
     if missing:
         raise ValidationFailed(gettext("platform.invalid"), [

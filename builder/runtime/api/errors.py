@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from builder.errors import AppError, Problem
@@ -57,6 +58,13 @@ def handle_http_error(error: HTTPException) -> ResponseReturnValue:
     return jsonify(error_body(code, message, details)), status
 
 
+def handle_integrity_error(error: IntegrityError) -> ResponseReturnValue:
+    """A constraint the database enforces (a unique value taken by a concurrent write)."""
+    db.session.rollback()
+    log.info("integrity error: %s", error.orig)
+    return jsonify(error_body("conflict", gettext("error.integrity"))), 409
+
+
 def handle_unexpected(error: Exception) -> ResponseReturnValue:
     log.exception("unhandled error", exc_info=error)
     db.session.rollback()
@@ -66,5 +74,6 @@ def handle_unexpected(error: Exception) -> ResponseReturnValue:
 def init_app(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     if not app.config.get("PROPAGATE_UNEXPECTED"):
         app.register_error_handler(Exception, handle_unexpected)

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from builder import __version__, migrate
+from builder.designer import service as designer
 from builder.errors import AppError
 from builder.extensions import db
 from builder.i18n import gettext, normalize, use_language
@@ -147,6 +148,10 @@ def seed_demo(app: Flask, admin_password: str | None = None) -> list[tuple[str, 
                                                     Team.key == "sales"))
     if sales is None:
         service.create_team(tenant, "sales", "Sales", manager=admin, members=[rep])
+    starter = Path(app.config["BUILDER"].market_dir) / "crm_starter" / "app.json"
+    if starter.exists():
+        db.session.flush()
+        designer.ensure_published(tenant.id, json.loads(starter.read_text("utf-8")), admin.id)
     return [(tenant.slug, admin.username, admin_pw), (tenant.slug, rep.username, rep_pw)]
 
 

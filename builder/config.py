@@ -44,6 +44,7 @@ class Config:
     instance_dir: Path
     files_dir: Path
     redis_prefix: str = "builder"
+    market_dir: Path = Path(__file__).resolve().parent.parent / "templates_market"
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 

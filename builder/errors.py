@@ -1,4 +1,6 @@
-"""Domain errors, raised by services and mapped to HTTP in one place (``builder.runtime.api.errors``).
+"""Domain errors, raised by services and mapped to HTTP in one place.
+
+The mapping lives in ``builder.runtime.api.errors``.
 
 Every error carries a machine code, a human message in the caller's language and, for
 validation, a list of problems, each naming where it is (a JSON path such as

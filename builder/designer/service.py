@@ -162,6 +162,18 @@ def rollback(tenant_id: int, app_key: str, number: int, user_id: int | None) -> 
     return _publish(app, definition, user_id)
 
 
+def ensure_published(tenant_id: int, definition: Any, user_id: int | None) -> App:
+    """Import and publish a definition unless the tenant already has an app with its key."""
+    key = definition.get("key") if isinstance(definition, Mapping) else None
+    existing = db.session.scalars(sa.select(App).where(
+        App.tenant_id == tenant_id, App.key == key)).one_or_none()
+    if existing is not None:
+        return existing
+    app = import_app(tenant_id, definition, user_id)
+    publish(tenant_id, app.key, user_id)
+    return app
+
+
 def export_definition(tenant_id: int, app_key: str) -> Mapping[str, Any]:
     app = get_app(tenant_id, app_key)
     definition = live_definition(app)

@@ -7,10 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from builder.designer.models import App
 from builder.extensions import db
 from builder.runtime.storage.models import EntityTable, FieldColumn
 from builder.runtime.storage.tables import entity_store
-from builder.designer.models import App
 from tests.designer.helpers import (
     field_of,
     import_and_publish,
@@ -173,7 +173,8 @@ def test_purge_drops_hidden_data_for_good(app, client, admin, admin_headers):
     definition = items_app()
     import_and_publish(client, admin_headers, definition)
     created = client.post("/api/apps/inventory/item/records",
-                          json={"data": {"name": "弹簧", "code": "S-9"}}, headers=admin_headers).get_json()
+                          json={"data": {"name": "弹簧", "code": "S-9"}},
+                          headers=admin_headers).get_json()
     without_code = with_fields(definition, [f for f in definition["entities"][0]["fields"]
                                             if f["key"] != "code"])
     assert publish_draft(client, admin_headers, without_code).status_code == 200

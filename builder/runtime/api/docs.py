@@ -16,7 +16,8 @@ blp = Blueprint("api_docs", __name__)
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ info.title }} {{ info.version }}</title>
 <style>
-body{font:14px/1.5 system-ui,"Noto Sans CJK SC",sans-serif;margin:2rem auto;max-width:64rem;color:#222}
+body{font:14px/1.5 system-ui,"Noto Sans CJK SC",sans-serif;margin:2rem auto;
+     max-width:64rem;color:#222}
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
 .op{margin:.6rem 0;padding:.5rem .8rem;border:1px solid #e3e3e3;border-radius:6px}
 .m{display:inline-block;min-width:4.5rem;font-weight:600;text-transform:uppercase}
@@ -31,7 +32,8 @@ Authenticate with <code>POST /api/auth/login</code>, then send
 {% for tag, ops in groups %}<h2>{{ tag }}</h2>
 {% for op in ops %}<div class="op"><span class="m {{ op.method }}">{{ op.method }}</span>
 <code>{{ op.path }}</code>{% if op.summary %}<p class="d">{{ op.summary }}</p>{% endif %}
-{% if op.params %}<p class="d">Parameters: {% for p in op.params %}<code>{{ p }}</code> {% endfor %}</p>{% endif %}
+{% if op.params %}<p class="d">Parameters:
+{% for p in op.params %}<code>{{ p }}</code> {% endfor %}</p>{% endif %}
 </div>{% endfor %}{% endfor %}
 </body></html>"""
 

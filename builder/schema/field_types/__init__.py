@@ -1,5 +1,8 @@
 """The field-type registry. Adding a type is adding one class to one of these modules."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from builder.schema.field_types import (  # noqa: F401  (registration by import)
     choice,
     computed,
@@ -17,7 +20,7 @@ from builder.schema.field_types.base import (
 )
 
 
-def kind_of(field: dict) -> str:  # type: ignore[type-arg]
+def kind_of(field: Mapping[str, Any]) -> str:
     """The JsonLogic/SQL value kind of a field definition."""
     field_type = field_type_registry.get(field["type"])
     if isinstance(field_type, computed.FormulaType):

@@ -193,3 +193,25 @@ def test_only_admins_change_definitions(client, make_user, tenant, auth_headers)
                            headers=auth_headers(rep))
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "forbidden"
+
+
+def test_a_failure_halfway_through_publish_leaves_everything_as_it_was(
+        app, client, admin, admin_headers, monkeypatch):
+    definition = items_app()
+    import_and_publish(client, admin_headers, definition)
+    _seed(app, admin.tenant_id, 50)
+    state_before, data_before = _schema_state(app, admin.tenant_id), _snapshot(app, admin.tenant_id)
+
+    from builder.runtime.storage import schema_editor
+
+    def fail(self, step):  # the database goes away after the new column was added
+        raise sa.exc.OperationalError("ALTER TABLE", {}, Exception("connection lost"))
+
+    monkeypatch.setattr(schema_editor._Editor, "hide_field", fail)
+    fields = [f for f in definition["entities"][0]["fields"] if f["key"] != "amount"]
+    fields.append({"key": "note", "type": "text", "title": title("备注", "Note"), "index": True})
+    response = publish_draft(client, admin_headers, with_fields(definition, fields))
+    assert response.status_code == 500
+
+    assert _schema_state(app, admin.tenant_id) == state_before
+    assert _snapshot(app, admin.tenant_id) == data_before

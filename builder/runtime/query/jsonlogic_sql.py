@@ -41,11 +41,15 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 
 from builder.i18n import gettext
+from builder.runtime.query.sql_functions import (
+    SQLITE_JSON_TYPES,
+    contains,
+    json_array_length,
+    json_has,
+)
 from builder.runtime.rules.evaluator import (
     KNOWN_OPERATORS,
     NAN,
@@ -85,89 +89,6 @@ def to_sql(
     cannot translate exactly.
     """
     return _Translator(resolve, dict(context or {})).predicate(logic, "")
-
-
-# --- dialect-specific pieces ---------------------------------------------------------------
-
-
-class _contains(FunctionElement[bool]):
-    """Case-sensitive substring test: (haystack, needle, LIKE pattern of the needle)."""
-
-    type = sa.Boolean()
-    inherit_cache = True
-    name = "jl_contains"
-
-
-@compiles(_contains)
-def _contains_default(element: _contains, compiler: Any, **kw: Any) -> str:
-    haystack, needle, _ = list(element.clauses)
-    return f"(strpos({compiler.process(haystack, **kw)}, {compiler.process(needle, **kw)}) > 0)"
-
-
-@compiles(_contains, "postgresql")
-def _contains_postgresql(element: _contains, compiler: Any, **kw: Any) -> str:
-    haystack, _, pattern = list(element.clauses)
-    if isinstance(pattern, sa.Null):
-        return _contains_default(element, compiler, **kw)
-    like = f"{compiler.process(haystack, **kw)} LIKE {compiler.process(pattern, **kw)}"
-    return f"({like} ESCAPE '\\')"
-
-
-@compiles(_contains, "sqlite")
-def _contains_sqlite(element: _contains, compiler: Any, **kw: Any) -> str:
-    haystack, needle, _ = list(element.clauses)
-    return f"(instr({compiler.process(haystack, **kw)}, {compiler.process(needle, **kw)}) > 0)"
-
-
-class _json_array_length(FunctionElement[int]):
-    type = sa.Integer()
-    inherit_cache = True
-    name = "jl_json_array_length"
-
-
-@compiles(_json_array_length)
-def _json_array_length_default(element: _json_array_length, compiler: Any, **kw: Any) -> str:
-    return f"json_array_length(CAST({compiler.process(element.clauses, **kw)} AS json))"
-
-
-@compiles(_json_array_length, "sqlite")
-def _json_array_length_sqlite(element: _json_array_length, compiler: Any, **kw: Any) -> str:
-    return f"json_array_length({compiler.process(element.clauses, **kw)})"
-
-
-class _json_has(FunctionElement[bool]):
-    """Strict membership of a scalar in a JSON array stored as text.
-
-    Clauses: the array, the value, SQLite's ``json_each`` types that may match it (as
-    ``,text,``) and the value as a one-item JSON array (for PostgreSQL's ``@>``).
-    """
-
-    type = sa.Boolean()
-    inherit_cache = True
-    name = "jl_json_has"
-
-
-_SQLITE_JSON_TYPES = {"string": ",text,", "number": ",integer,real,", "null": ",null,"}
-
-
-@compiles(_json_has)
-def _json_has_default(element: _json_has, compiler: Any, **kw: Any) -> str:
-    array, _, _, as_json = list(element.clauses)
-    return (
-        f"(CAST({compiler.process(array, **kw)} AS jsonb) @> "
-        f"CAST({compiler.process(as_json, **kw)} AS jsonb))"
-    )
-
-
-@compiles(_json_has, "sqlite")
-def _json_has_sqlite(element: _json_has, compiler: Any, **kw: Any) -> str:
-    array, value, types, _ = list(element.clauses)
-    return (
-        f"EXISTS (SELECT 1 FROM json_each({compiler.process(array, **kw)}) AS je"
-        f" WHERE instr({compiler.process(types, **kw)}, ',' || je.type || ',') > 0"
-        f" AND (je.type IN ('true', 'false', 'null')"
-        f" OR je.value = {compiler.process(value, **kw)}))"
-    )
 
 
 # --- terms ---------------------------------------------------------------------------------
@@ -249,7 +170,7 @@ class _Translator:
         if kind in ("date", "datetime"):
             return x.is_not(None)
         if kind == "list":
-            return sa.and_(x.is_not(None), _json_array_length(x) > 0)
+            return sa.and_(x.is_not(None), json_array_length(x) > 0)
         raise self.refuse(path, "rules.sql.unsupported_kind", kind=kind)
 
     def term(self, node: Any, path: str) -> _Term:
@@ -574,7 +495,7 @@ class _Translator:
         x, c = haystack.expr, needle.value
         if haystack.kind == "text":
             text = js_to_string(c)
-            found = _contains(x, sa.literal(text, sa.String()), sa.literal(_like_pattern(text)))
+            found = contains(x, sa.literal(text, sa.String()), sa.literal(_like_pattern(text)))
             return _Term("predicate", sa.and_(x.is_not(None), x != "", found))
         if haystack.kind == "list":
             ctype = js_type(c)
@@ -583,9 +504,9 @@ class _Translator:
             if ctype == "boolean":
                 types = ",true," if c else ",false,"
             else:
-                types = _SQLITE_JSON_TYPES[ctype]
+                types = SQLITE_JSON_TYPES[ctype]
             value = sa.literal(c if ctype in ("string", "number") else None)
-            has = _json_has(
+            has = json_has(
                 x, value, sa.literal(types, sa.String()), sa.literal(json.dumps([c]), sa.String())
             )
             return _Term("predicate", sa.and_(x.is_not(None), has))
@@ -602,7 +523,7 @@ class _Translator:
                 return sa.false()
             if kind != "text":
                 raise self.refuse(path, "rules.sql.mixed_kinds", left=kind, right="string")
-            found = _contains(sa.literal(haystack, sa.String()), x, sa.null())
+            found = contains(sa.literal(haystack, sa.String()), x, sa.null())
             inside = sa.and_(x.is_not(None), found)
             return sa.or_(x.is_(None), inside) if "null" in haystack else inside
         if not isinstance(haystack, list):

@@ -36,6 +36,16 @@ def _as_id(value: Any) -> int | None:
     return number
 
 
+def _lint_target(field: Mapping[str, Any], ctx: LintContext) -> list[Problem]:
+    """The entity a relation or sub-table points at must be one of the app's."""
+    target = field.get("entity")
+    if not target:
+        return [ctx.problem("entity", "schema.error.entity_required")]
+    if target not in ctx.entity_keys:
+        return [ctx.problem("entity", "schema.error.unknown_entity", entity=target)]
+    return []
+
+
 @field_type_registry.register
 class UserType(FieldType):
     type = "user"
@@ -63,12 +73,7 @@ class RelationType(FieldType):
         return _as_id(value)
 
     def lint(self, field: Mapping[str, Any], ctx: LintContext) -> list[Problem]:
-        target = field.get("entity")
-        if not target:
-            return [ctx.problem("entity", "schema.error.entity_required")]
-        if target not in ctx.entity_keys:
-            return [ctx.problem("entity", "schema.error.unknown_entity", entity=target)]
-        return []
+        return _lint_target(field, ctx)
 
 
 @field_type_registry.register
@@ -92,11 +97,10 @@ class SubTableType(FieldType):
         return value
 
     def lint(self, field: Mapping[str, Any], ctx: LintContext) -> list[Problem]:
-        target = field.get("entity")
-        if not target:
-            return [ctx.problem("entity", "schema.error.entity_required")]
-        if target not in ctx.entity_keys:
-            return [ctx.problem("entity", "schema.error.unknown_entity", entity=target)]
+        problems = _lint_target(field, ctx)
+        if problems:
+            return problems
+        target = field["entity"]
         if target == ctx.entity.get("key"):
             return [ctx.problem("entity", "schema.error.subtable_cycle",
                                 cycle=f"{target} → {target}")]

@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import Flask
 
 from builder.extensions import api
-from builder.runtime.api import errors
+from builder.runtime.api import converters, errors
 
 
 def init_errors(app: Flask) -> None:
+    """Error shapes and URL converters: needed before any blueprint is registered."""
     errors.init_app(app)
+    converters.init_app(app)
 
 
 def init_app(app: Flask) -> None:

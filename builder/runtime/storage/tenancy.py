@@ -7,6 +7,8 @@ autonumber counters and the uploaded files.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -30,8 +32,12 @@ def table_location(tenant_id: int, local_name: str,
     return None, f"t{int(tenant_id)}_{local_name}"
 
 
+@lru_cache(maxsize=4096)
 def system_tables(tenant_id: int, dialect: str) -> tuple[sa.Table, sa.Table, sa.Table]:
-    """The tenant's audit trail, counters and files tables, on their own metadata."""
+    """The tenant's audit trail, counters and files tables, on their own metadata.
+
+    Their shape never changes, so they are built once per tenant and process.
+    """
     md = sa.MetaData()
     schema, audit_name = table_location(tenant_id, "audit", dialect)
     _, counters_name = table_location(tenant_id, "counters", dialect)

@@ -24,7 +24,7 @@ from builder.i18n import gettext
 from builder.runtime.records import audit, rows
 from builder.runtime.records.autonumber import next_code
 from builder.runtime.records.validation import Prepared, Validator
-from builder.runtime.storage.tables import EntityStore, app_stores
+from builder.runtime.storage.tables import EntityStore, sibling_stores
 
 MAX_BULK_ROWS = 1000
 Records = list[dict[str, Any]]
@@ -59,7 +59,7 @@ class RecordService:
 
     @cached_property
     def stores(self) -> Mapping[str, EntityStore]:
-        stores = dict(self._stores or app_stores(self.store.tenant_id, self.store.app_key))
+        stores = dict(self._stores or sibling_stores(self.store))
         stores[self.store.key] = self.store
         return stores
 

@@ -75,6 +75,8 @@ class EntityStore:
     fields: Mapping[str, Mapping[str, Any]]
     #: field key → column, for live fields that own a column
     columns: Mapping[str, sa.Column[Any]] = field(default_factory=dict)
+    #: the app's revision token: the key of the cache holding this store and its siblings
+    revision: str = ""
 
     @property
     def key(self) -> str:
@@ -115,7 +117,7 @@ def load_stores(tenant_id: int, app_id: int, revision: str, definition: Mapping[
         live = {c.field_key: table.c[c.column_name] for c in physical
                 if c.state == ACTIVE and c.field_key in fields}
         stores[entity["key"]] = EntityStore(tenant_id, app_id, definition, entity, table,
-                                            fields, live)
+                                            fields, live, revision)
     with _cache_lock:
         if len(_cache) > 2000:
             _cache.clear()
@@ -135,8 +137,6 @@ def entity_store(tenant_id: int, app_key: str, entity_key: str) -> EntityStore:
     return store
 
 
-def app_stores(tenant_id: int, app_key: str) -> dict[str, EntityStore]:
-    from builder.designer.service import live_app
-
-    app, definition = live_app(tenant_id, app_key)
-    return load_stores(tenant_id, app.id, app.live_revision or "", definition)
+def sibling_stores(store: EntityStore) -> dict[str, EntityStore]:
+    """Every entity of the store's app at the same revision, without another lookup."""
+    return load_stores(store.tenant_id, store.app_id, store.revision, store.app)

@@ -154,7 +154,8 @@ class RecordService:
             row = self._live_row(record_id)
             if row["version"] != version:
                 raise self._stale(row["version"])
-            before = self.get(record_id)
+            before = rows.to_output(self.store, row)
+            rows.attach_children(self.store, self.stores, [before])
             validator = Validator(self.stores, self.context(now))
             prepared = validator.prepare(self.store, data, existing=row, before=before)
             validator.raise_if_problems()

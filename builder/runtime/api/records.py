@@ -177,7 +177,7 @@ class Record(MethodView):
     @blp.response(200, RecordSchema)
     def get(self, app_key: str, entity_key: str, record_id: int) -> Any:
         """One record, with its sub-table rows (deleted records too, marked ``deleted``)."""
-        return _service(app_key, entity_key).get(record_id)
+        return _service(app_key, entity_key).open(record_id)
 
     @blp.arguments(UpdateBodySchema)
     @blp.response(200, RecordSchema)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from builder.errors import Conflict, NotFound, Problem, ValidationFailed
 from builder.extensions import db
 from builder.i18n import gettext
-from builder.runtime.records import audit, rows
+from builder.runtime.records import audit, events, rows
 from builder.runtime.records.autonumber import next_code
 from builder.runtime.records.validation import Prepared, Validator
 from builder.runtime.storage.tables import EntityStore, sibling_stores
@@ -136,11 +136,19 @@ class RecordService:
                 if item is not None:
                     prepared.append(item)
             validator.raise_if_problems()
+            for item in prepared:
+                events.record_hooks.check(self._change(events.CREATE, now, None, item.record,
+                                                       item))
             ids = [self._write(item, now, parent_id=None, owner=self.user_id)
                    for item in prepared]
             stored = rows.read_records(self.store, self.stores, ids)
             for item, record_id in zip(prepared, ids, strict=True):
                 self._audit_tree(item, stored[record_id], now)
+            for item, record_id in zip(prepared, ids, strict=True):
+                events.record_hooks.notify(self._change(
+                    events.CREATE, now, None, stored[record_id], item, record_id))
+            if events.record_hooks.has_listeners:
+                stored = rows.read_records(self.store, self.stores, ids)
             self._done()
         except BaseException:
             db.session.rollback()
@@ -163,9 +171,15 @@ class RecordService:
             if not prepared.changed:
                 db.session.rollback()
                 return before
+            events.record_hooks.check(self._change(events.UPDATE, now, before,
+                                                   prepared.record, prepared, record_id))
             self._write(prepared, now, parent_id=row["parent_id"], owner=row["owner"])
             after = self.get(record_id)
             self._audit_tree(prepared, after, now)
+            events.record_hooks.notify(self._change(events.UPDATE, now, before, after,
+                                                    prepared, record_id))
+            if events.record_hooks.has_listeners:
+                after = self.get(record_id)
             self._done()
         except BaseException:
             db.session.rollback()
@@ -180,7 +194,31 @@ class RecordService:
         """Bring back a deleted record and the sub-table rows deleted with it."""
         return self._set_deleted(record_id, False, version)
 
+    def open(self, record_id: int) -> dict[str, Any]:
+        """The record as a person opens it: like ``get``, and a ``read`` event for the
+        engines that track who looked at what."""
+        record = self.get(record_id)
+        if not record.get("deleted") and events.record_hooks.has_listeners:
+            try:
+                events.record_hooks.notify(self._change(events.READ, utcnow(), record, record,
+                                                        None, record_id, frozenset()))
+                self._done()
+            except BaseException:
+                db.session.rollback()
+                raise
+        return record
+
     # -- internals --------------------------------------------------------------------------
+
+    def _change(self, action: str, now: datetime, before: Mapping[str, Any] | None,
+                after: Mapping[str, Any], item: Prepared | None, record_id: int | None = None,
+                changed: frozenset[str] | None = None) -> events.RecordChange:
+        if changed is None:
+            assert item is not None
+            changed = frozenset(item.dirty | {k for k, plan in item.children.items()
+                                              if plan.changed})
+        return events.RecordChange(action, self.store, self.stores, self.user, now, before,
+                                   after, changed, record_id, events.acting_engine())
 
     def _done(self) -> None:
         if self._commit:
@@ -281,8 +319,15 @@ class RecordService:
             if bool(row["deleted"]) == deleted:
                 db.session.rollback()
                 return self.get(record_id)
+            action = events.DELETE if deleted else events.RESTORE
+            before = self.get(record_id)
+            proposed = dict(before, deleted=deleted)
+            events.record_hooks.check(self._change(action, now, before, proposed, None,
+                                                   record_id, frozenset({"deleted"})))
             self._cascade(self.store, [row], deleted, now, row["updated_at"])
             after = self.get(record_id)
+            events.record_hooks.notify(self._change(action, now, before, after, None,
+                                                    record_id, frozenset({"deleted"})))
             self._done()
         except BaseException:
             db.session.rollback()

@@ -1,0 +1,169 @@
+"""Record events: the seam between the records service and the engines that react to it.
+
+The engines (stage flows, approvals, automations, assignment, SLA timers) never patch the
+records service; they register here at start-up:
+
+- a **guard** sees a proposed change after validation and before anything is written; it
+  refuses the change by raising (``ValidationFailed`` listing every unmet condition,
+  ``Conflict`` for a locked record, ``Forbidden``). Guards may not write.
+- a **listener** sees the change after it was written and audited, in the same
+  transaction; it may write more (through a ``RecordService`` with ``commit=False``) or
+  enqueue jobs (sent on commit). An exception from a listener undoes the whole change.
+
+Engines that write records themselves do so inside ``acting(engine)``; guards read
+``acting_engine()`` to let those writes through (the stage field moved by a transition, a
+record locked by a pending approval). Writes triggered by listeners nest; ``MAX_DEPTH``
+stops a chain of automations that keeps triggering itself.
+
+Reads are events too (``read``), emitted when a person opens a record (not for internal
+reads), so that "opened by its owner" and "not opened within N hours" can be tracked.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from builder.errors import AppError
+from builder.i18n import gettext
+from builder.runtime.storage.tables import EntityStore
+
+CREATE, UPDATE, DELETE, RESTORE, READ = "create", "update", "delete", "restore", "read"
+MAX_DEPTH = 8
+
+
+@dataclass
+class RecordChange:
+    """One change of one record (or one read), as guards and listeners see it.
+
+    ``before`` is the record as it was (``None`` on create), ``after`` the record as it is
+    proposed (for guards) or as stored (for listeners); ``changed`` the keys of the fields
+    whose value differs, sub-table fields included.
+    """
+
+    action: str
+    store: EntityStore
+    stores: Mapping[str, EntityStore]
+    user: Any
+    now: datetime
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any]
+    changed: frozenset[str] = field(default_factory=frozenset)
+    record_id: int | None = None
+    #: the engine writing this change (``None`` for a person or an API client)
+    engine: str | None = None
+
+    @property
+    def tenant_id(self) -> int:
+        return self.store.tenant_id
+
+    @property
+    def app_key(self) -> str:
+        return self.store.app_key
+
+    @property
+    def entity(self) -> str:
+        return self.store.key
+
+    @property
+    def user_id(self) -> int | None:
+        return getattr(self.user, "id", None)
+
+    def field_changed(self, key: str) -> bool:
+        return key in self.changed
+
+
+Hook = Callable[[RecordChange], None]
+
+
+@dataclass(order=True)
+class _Entry:
+    priority: int
+    name: str
+    func: Hook = field(compare=False)
+
+
+class RecordHooks:
+    """The registered guards and listeners, run in priority order (lower first)."""
+
+    def __init__(self) -> None:
+        self._guards: list[_Entry] = []
+        self._listeners: list[_Entry] = []
+
+    def guard(self, name: str, priority: int = 100) -> Callable[[Hook], Hook]:
+        return self._adder(self._guards, name, priority)
+
+    def listener(self, name: str, priority: int = 100) -> Callable[[Hook], Hook]:
+        return self._adder(self._listeners, name, priority)
+
+    @staticmethod
+    def _adder(entries: list[_Entry], name: str, priority: int) -> Callable[[Hook], Hook]:
+        def add(func: Hook) -> Hook:
+            entries[:] = [e for e in entries if e.name != name]
+            entries.append(_Entry(priority, name, func))
+            entries.sort()
+            return func
+
+        return add
+
+    def remove(self, name: str) -> None:
+        self._guards[:] = [e for e in self._guards if e.name != name]
+        self._listeners[:] = [e for e in self._listeners if e.name != name]
+
+    @property
+    def has_listeners(self) -> bool:
+        return bool(self._listeners)
+
+    def check(self, change: RecordChange) -> None:
+        for entry in list(self._guards):
+            entry.func(change)
+
+    def notify(self, change: RecordChange) -> None:
+        with _nested():
+            for entry in list(self._listeners):
+                entry.func(change)
+
+
+record_hooks = RecordHooks()
+
+_engine: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "builder.records.engine", default=None)
+_depth: contextvars.ContextVar[int] = contextvars.ContextVar("builder.records.depth", default=0)
+
+
+class TooDeep(AppError):
+    """Listeners kept triggering each other: the change is refused rather than looping."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, [], "loop", 409, {})
+
+
+def acting_engine() -> str | None:
+    """The engine whose write is running, or ``None`` for a person's write."""
+    return _engine.get()
+
+
+@contextmanager
+def acting(engine: str) -> Iterator[None]:
+    """Mark the writes made inside as the ``engine``'s own."""
+    token = _engine.set(engine)
+    try:
+        yield
+    finally:
+        _engine.reset(token)
+
+
+@contextmanager
+def _nested() -> Iterator[None]:
+    depth = _depth.get() + 1
+    if depth > MAX_DEPTH:
+        raise TooDeep(gettext("records.error.loop", depth=MAX_DEPTH))
+    token = _depth.set(depth)
+    try:
+        yield
+    finally:
+        _depth.reset(token)

@@ -30,8 +30,11 @@ def alembic_config() -> AlembicConfig:
     return config
 
 
-def upgrade(app: Flask, revision: str = "head") -> None:
-    """Run ``alembic upgrade`` on the app's database, in one transaction."""
+def upgrade(app: Flask, revision: str = "heads") -> None:
+    """Run ``alembic upgrade`` on the app's database, in one transaction.
+
+    Each part of the platform keeps its own line of migrations branching from the shared
+    base, so the default target is every head."""
     config = alembic_config()
     with app.app_context(), db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -42,9 +45,12 @@ def upgrade(app: Flask, revision: str = "head") -> None:
 
 
 def current_revision(app: Flask) -> str | None:
+    """The database's revisions, comma-separated (one per migration line), or ``None``."""
     with app.app_context(), db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The scripts' heads, in the form of ``current_revision``."""
+    return ",".join(sorted(ScriptDirectory.from_config(alembic_config()).get_heads())) or None

@@ -15,6 +15,10 @@ Engines that write records themselves do so inside ``acting(engine)``; guards re
 record locked by a pending approval). Writes triggered by listeners nest; ``MAX_DEPTH``
 stops a chain of automations that keeps triggering itself.
 
+Engines announce what they did as **process events** (``stage_entered``, ``stage_left``,
+``approval_decided``...) with ``record_hooks.emit``; other engines (automations) subscribe
+with ``record_hooks.on(event_name, listener_name)``. They run in the emitter's transaction.
+
 Reads are events too (``read``), emitted when a person opens a record (not for internal
 reads), so that "opened by its owner" and "not opened within N hours" can be tracked.
 """
@@ -77,7 +81,30 @@ class RecordChange:
         return key in self.changed
 
 
+@dataclass
+class ProcessEvent:
+    """Something an engine did to a record: ``name`` says what, ``data`` the details
+    (for ``stage_entered``: ``flow``, ``from``, ``to``; for ``approval_decided``: ``chain``,
+    ``outcome``...)."""
+
+    name: str
+    store: EntityStore
+    record_id: int
+    user: Any
+    now: datetime
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def tenant_id(self) -> int:
+        return self.store.tenant_id
+
+    @property
+    def user_id(self) -> int | None:
+        return getattr(self.user, "id", None)
+
+
 Hook = Callable[[RecordChange], None]
+ProcessHook = Callable[[ProcessEvent], None]
 
 
 @dataclass(order=True)
@@ -93,6 +120,7 @@ class RecordHooks:
     def __init__(self) -> None:
         self._guards: list[_Entry] = []
         self._listeners: list[_Entry] = []
+        self._subscribers: dict[str, dict[str, ProcessHook]] = {}
 
     def guard(self, name: str, priority: int = 100) -> Callable[[Hook], Hook]:
         return self._adder(self._guards, name, priority)
@@ -110,9 +138,26 @@ class RecordHooks:
 
         return add
 
+    def on(self, event: str, name: str) -> Callable[[ProcessHook], ProcessHook]:
+        """Subscribe ``name`` to the process event ``event``."""
+
+        def add(func: ProcessHook) -> ProcessHook:
+            self._subscribers.setdefault(event, {})[name] = func
+            return func
+
+        return add
+
     def remove(self, name: str) -> None:
         self._guards[:] = [e for e in self._guards if e.name != name]
         self._listeners[:] = [e for e in self._listeners if e.name != name]
+        for subscribers in self._subscribers.values():
+            subscribers.pop(name, None)
+
+    def emit(self, event: ProcessEvent) -> None:
+        """Tell the subscribers of ``event.name``, in the caller's transaction."""
+        with _nested():
+            for func in list(self._subscribers.get(event.name, {}).values()):
+                func(event)
 
     @property
     def has_listeners(self) -> bool:

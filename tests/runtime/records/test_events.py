@@ -117,3 +117,22 @@ def test_a_chain_that_keeps_triggering_itself_stops(
     with pytest.raises(events.TooDeep):
         service.create({"text": "loop"})
     assert _count(service) == 0
+
+
+def test_process_events_reach_their_subscribers_only(
+        service: RecordService, hooks: list[events.RecordChange]) -> None:
+    got: list[events.ProcessEvent] = []
+    events.record_hooks.on("stage_entered", "test.listener")(got.append)
+    record = service.create({"text": "x"})
+    for name in ("stage_entered", "approval_decided"):
+        events.record_hooks.emit(events.ProcessEvent(name, service.store, record["id"],
+                                                     service.user, events_now(),
+                                                     {"to": "won"}))
+    assert [(e.name, e.data["to"], e.record_id) for e in got] == [
+        ("stage_entered", "won", record["id"])]
+
+
+def events_now() -> Any:
+    from builder.database import utcnow
+
+    return utcnow()

@@ -8,7 +8,7 @@ from builder import database, platform
 from builder.config import Config
 from builder.extensions import api, db
 from builder.runtime import api as runtime_api
-from builder.runtime import jobs
+from builder.runtime import automation, jobs
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -23,4 +23,5 @@ def create_app(config: Config | None = None) -> Flask:
     platform.init_app(app)
     runtime_api.init_app(app)
     jobs.init_app(app)
+    automation.init_app(app)
     return app

@@ -97,6 +97,8 @@ def _params(linker: Linker, info: EntityInfo | None, path: str, params: Any) -> 
 
 
 def link_automations(linker: Linker) -> None:
+    from builder.runtime.automation.checks import check_automation
+
     linker.unique_keys(linker.app, "automations", "")
     for path, automation in items(linker.app, "automations", ""):
         info = linker.entity(automation.get("entity"), f"{path}.entity")
@@ -104,6 +106,8 @@ def link_automations(linker: Linker) -> None:
         linker.logic(automation.get("condition"), f"{path}.condition", info)
         for action_path, action in items(automation, "actions", path):
             _params(linker, info, action_path, action)
+        linker.problems.extend(check_automation(automation, path, info.data if info else None,
+                                                linker.app))
 
 
 def link_assignment_rules(linker: Linker) -> None:
@@ -120,6 +124,8 @@ def link_assignment_rules(linker: Linker) -> None:
 
 
 def link_sla_policies(linker: Linker) -> None:
+    from builder.runtime.automation.checks import check_action
+
     linker.unique_keys(linker.app, "sla_policies", "")
     for path, policy in items(linker.app, "sla_policies", ""):
         info = linker.entity(policy.get("entity"), f"{path}.entity")
@@ -130,3 +136,6 @@ def link_sla_policies(linker: Linker) -> None:
         linker.unique_keys(policy, "escalations", path)
         for escalation_path, escalation in items(policy, "escalations", path):
             _params(linker, info, f"{escalation_path}.action", escalation.get("action"))
+            linker.problems.extend(check_action(escalation.get("action"),
+                                                f"{escalation_path}.action",
+                                                info.data if info else None, linker.app))

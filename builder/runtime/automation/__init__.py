@@ -1,0 +1,17 @@
+"""Automations (triggers, conditions, actions, run log) and SLA timers of published apps.
+
+``init_app`` registers the engines on the record events; everything else is reached
+through the modules: ``engine`` (triggers → queued runs), ``runner`` (executing runs),
+``runs`` (the run log), ``hooks`` (inbound webhooks), ``triggers`` and ``actions`` (the
+registries of trigger and action types).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from builder.runtime.automation import engine
+
+    engine.install()

@@ -1,0 +1,6 @@
+"""Trigger types of automations; importing this package registers every built-in one."""
+
+from builder.runtime.automation.triggers import process, reads, records, webhook
+from builder.runtime.automation.triggers.base import Firing, Trigger, trigger_registry
+
+__all__ = ["Firing", "Trigger", "process", "reads", "records", "trigger_registry", "webhook"]

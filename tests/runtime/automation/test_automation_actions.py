@@ -1,0 +1,141 @@
+"""Each action type over the real API: a record change triggers a run (a job after the
+commit) whose actions write through the records service, audited, all or nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.runtime.automation.helpers import (
+    APP,
+    automation,
+    get_record,
+    http_server,
+    list_records,
+    new_lead,
+    runs,
+    setup,
+)
+from tests.runtime.records.helpers import patch
+
+TASK_FOR_OWNER = {"type": "create_record", "entity": "task", "set": {
+    "title": {"cat": ["跟进线索：", {"var": "name"}]},
+    "assignee": {"var": "owner"}, "lead": {"var": "id"}, "due": {"var": "$today"}}}
+
+
+def test_create_record_makes_a_task_for_the_owner(client: Any, admin_headers: Any,
+                                                  make_user: Any, auth_headers: Any,
+                                                  tenant: Any, run_jobs: Any) -> None:
+    setup(client, admin_headers, automation("task_on_new", {"type": "created"},
+                                            [TASK_FOR_OWNER]))
+    rep = make_user(tenant, "rep")
+    lead = new_lead(client, auth_headers(rep), name="苏州精密")
+    run_jobs()
+    tasks = list_records(client, admin_headers, "task")
+    assert [(t["title"], t["assignee"], t["lead"]) for t in tasks] == [
+        ("跟进线索：苏州精密", rep.id, lead["id"])]
+    [run] = runs(client, admin_headers, "task_on_new")
+    assert run["status"] == "succeeded" and run["record_id"] == lead["id"]
+    assert run["result"] == [{"type": "create_record", "entity": "task",
+                              "record_id": tasks[0]["id"]}]
+    assert run["trigger"] == "created" and run["user_id"] == rep.id
+    history = client.get(f"/api/apps/{APP}/task/records/{tasks[0]['id']}/history",
+                         headers=admin_headers).get_json()["items"]
+    assert [(h["action"], h["user"]["id"]) for h in history] == [("create", rep.id)]
+
+
+def test_set_fields_computes_values_and_is_audited(client: Any, admin_headers: Any,
+                                                   run_jobs: Any) -> None:
+    setup(client, admin_headers, automation(
+        "score_on_contact", {"type": "updated", "fields": ["status"]},
+        [{"type": "set_fields", "set": {"score": {"+": [{"var": "score"}, 10]},
+                                        "notes": {"cat": [{"var": "$old.status"}, " → ",
+                                                                   {"var": "status"}]}}}]))
+    lead = new_lead(client, admin_headers, score=5)
+    patch(client, admin_headers, "lead", lead, {"notes": "no status change"}, app=APP)
+    run_jobs()
+    assert runs(client, admin_headers, "score_on_contact") == []
+    lead = get_record(client, admin_headers, "lead", lead["id"])
+    patch(client, admin_headers, "lead", lead, {"status": "contacted"}, app=APP)
+    run_jobs()
+    lead = get_record(client, admin_headers, "lead", lead["id"])
+    assert lead["score"] == 15 and lead["notes"] == "new → contacted"
+    history = client.get(f"/api/apps/{APP}/lead/records/{lead['id']}/history",
+                         headers=admin_headers).get_json()["items"]
+    assert history[0]["changes"] == {"score": [5, 15],
+                                     "notes": ["no status change", "new → contacted"]}
+
+
+def test_a_run_whose_second_action_fails_leaves_nothing_of_the_first(
+        client: Any, admin_headers: Any, run_jobs: Any) -> None:
+    setup(client, admin_headers, automation("broken", {"type": "created"}, [
+        TASK_FOR_OWNER,
+        {"type": "set_fields", "set": {"score": 1}},
+        {"type": "set_fields", "set": {"status": "no_such_status"}}]))
+    lead = new_lead(client, admin_headers)
+    run_jobs()
+    assert list_records(client, admin_headers, "task") == []
+    lead = get_record(client, admin_headers, "lead", lead["id"])
+    assert lead["score"] is None and lead["version"] == 1
+    [run] = runs(client, admin_headers, "broken")
+    assert run["status"] == "failed" and run["result"] is None
+    assert "status" in run["error"]
+    history = client.get(f"/api/apps/{APP}/lead/records/{lead['id']}/history",
+                         headers=admin_headers).get_json()["items"]
+    assert [h["action"] for h in history] == ["create"]
+
+
+def test_set_priority_raises_along_the_options_or_sets_a_value(
+        client: Any, admin_headers: Any, run_jobs: Any) -> None:
+    setup(client, admin_headers,
+          automation("escalate", {"type": "field_changed", "field": "key_account", "to": True},
+                     [{"type": "set_priority", "raise": 2}]),
+          automation("calm", {"type": "field_changed", "field": "status", "to": "lost"},
+                     [{"type": "set_priority", "field": "priority", "to": "low"}]),
+          assignment_rules=[{"key": "leads", "entity": "lead", "field": "sales_rep",
+                             "priority_field": "priority",
+                             "rules": [{"pool": {"users": [1]}}]}])
+    lead = new_lead(client, admin_headers, priority="normal")
+    lead = patch(client, admin_headers, "lead", lead, {"key_account": True},
+                 app=APP).get_json()
+    run_jobs()
+    lead = get_record(client, admin_headers, "lead", lead["id"])
+    assert lead["priority"] == "urgent"
+    patch(client, admin_headers, "lead", lead, {"status": "lost"}, app=APP)
+    run_jobs()
+    assert get_record(client, admin_headers, "lead", lead["id"])["priority"] == "low"
+    [run] = runs(client, admin_headers, "escalate")
+    assert run["result"] == [{"type": "set_priority", "record_id": lead["id"],
+                              "field": "priority", "from": "normal", "to": "urgent"}]
+
+
+def test_call_webhook_posts_json_to_a_real_server_after_the_run_commits(
+        client: Any, admin_headers: Any, run_jobs: Any) -> None:
+    with http_server() as (url, received):
+        setup(client, admin_headers, automation("push", {"type": "created"}, [
+            {"type": "call_webhook", "url": url + "/leads/{id}",
+             "headers": {"X-Source": "builder-{status}"},
+             "body": {"lead": {"var": "name"}, "score": {"*": [{"var": "score"}, 2]},
+                      "source": "crm"}}]))
+        lead = new_lead(client, admin_headers, name="无锡电子", score=21)
+        run_jobs()
+        assert received.event.wait(10)
+    [request] = received.requests
+    assert request["path"] == f"/leads/{lead['id']}"
+    assert request["headers"]["X-Source"] == "builder-new"
+    assert request["json"] == {"lead": "无锡电子", "score": 42, "source": "crm"}
+    [run] = runs(client, admin_headers, "push")
+    assert run["status"] == "succeeded"
+    assert run["result"][0]["delivery"]["status"] == 200
+
+
+def test_a_failed_run_calls_no_webhook(client: Any, admin_headers: Any,
+                                      run_jobs: Any) -> None:
+    with http_server() as (url, received):
+        setup(client, admin_headers, automation("push_then_fail", {"type": "created"}, [
+            {"type": "call_webhook", "url": url},
+            {"type": "set_fields", "set": {"score": "not a number"}}]))
+        new_lead(client, admin_headers)
+        run_jobs()
+    assert received.requests == []
+    [run] = runs(client, admin_headers, "push_then_fail")
+    assert run["status"] == "failed"

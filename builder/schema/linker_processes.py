@@ -123,6 +123,19 @@ def link_assignment_rules(linker: Linker) -> None:
                 _approver(linker, info, f"{item_path}.pool", {"role": pool["role"]})
 
 
+def _sla_stage(linker: Linker, policy: Mapping[str, Any], path: str) -> None:
+    """A stage_entered policy names a stage of a flow of its entity."""
+    stage = policy.get("stage")
+    if not isinstance(stage, str):
+        linker.add(f"{path}.stage", "required")
+        return
+    flows = [f for _, f in items(linker.app, "stage_flows", "")
+             if f.get("entity") == policy.get("entity")
+             and policy.get("flow") in (None, f.get("key"))]
+    if not any(s.get("key") == stage for f in flows for _, s in items(f, "stages", "")):
+        linker.add(f"{path}.stage", "unknown_stage", stage=stage)
+
+
 def link_sla_policies(linker: Linker) -> None:
     from builder.runtime.automation.checks import check_action
 
@@ -132,6 +145,8 @@ def link_sla_policies(linker: Linker) -> None:
         linker.field(info, policy.get("field"), f"{path}.field", system=False)
         if policy.get("start") == "field_set" and not policy.get("field"):
             linker.add(f"{path}.field", "required")
+        if policy.get("start") == "stage_entered":
+            _sla_stage(linker, policy, path)
         linker.logic(policy.get("stop"), f"{path}.stop", info)
         linker.unique_keys(policy, "escalations", path)
         for escalation_path, escalation in items(policy, "escalations", path):

@@ -21,7 +21,7 @@ from marshmallow import Schema, fields, validate
 
 from builder.errors import BadRequest, Problem
 from builder.i18n import gettext
-from builder.platform.auth import require_tenant_admin
+from builder.platform.auth import require_tenant_admin, require_user
 from builder.runtime.automation import hooks, runs
 from builder.runtime.automation.models import RUN_STATUSES
 
@@ -121,6 +121,44 @@ class Hook(MethodView):
         """Stop accepting calls for the automation."""
         user = require_tenant_admin()
         hooks.delete_hook(user.tenant_id, app_key, key)
+
+
+class SlaStepSchema(Schema):
+    key = fields.String()
+    at = fields.String(metadata={"format": "date-time", "description": "When it is due"})
+    run = fields.Dict(allow_none=True, metadata={"description": "{id, status} once fired"})
+
+
+class SlaClockSchema(Schema):
+    policy = fields.String()
+    title = fields.Dict()
+    status = fields.String(metadata={"description": "running, met or cancelled"})
+    started_at = fields.String(metadata={"format": "date-time"})
+    due_at = fields.String(metadata={"format": "date-time"})
+    stopped_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    breached = fields.Boolean()
+    remaining_minutes = fields.Float(allow_none=True,
+                                     metadata={"description": "Working minutes to the "
+                                                              "deadline while running"})
+    steps = fields.List(fields.Nested(SlaStepSchema))
+
+
+class SlaListSchema(Schema):
+    items = fields.List(fields.Nested(SlaClockSchema))
+
+
+@blp.route("/apps/<app_key>/<entity_key>/records/<int:record_id>/sla", methods=["GET"])
+@blp.response(200, SlaListSchema)
+def record_sla(app_key: str, entity_key: str, record_id: int) -> Any:
+    """The SLA clocks of a record: deadline, breached, remaining time, escalation steps."""
+    from builder.runtime.automation.sla_state import record_sla as state
+    from builder.runtime.records import RecordService
+    from builder.runtime.storage.tables import entity_store
+
+    user = require_user()
+    service = RecordService(entity_store(user.tenant_id, app_key, entity_key), user)
+    service.get(record_id)
+    return {"items": state(service.store, record_id)}
 
 
 @blp.route("/automations/hooks/<token>", methods=["POST"])

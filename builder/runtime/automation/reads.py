@@ -36,16 +36,15 @@ def track(change: RecordChange) -> int:
 
 
 def read_since(store: EntityStore, record_id: int, user_id: int | None,
-               since: datetime | None = None) -> bool:
-    """Whether ``user_id`` opened the record (at or after ``since`` when given)."""
-    if user_id is None:
-        return False
-    query = sa.select(RecordRead.last_at).where(
+               since: datetime) -> bool:
+    """Whether ``user_id`` (anyone when ``None``) opened the record at or after ``since``."""
+    query = sa.select(RecordRead.id).where(
         RecordRead.tenant_id == store.tenant_id, RecordRead.app_key == store.app_key,
         RecordRead.entity_key == store.key, RecordRead.record_id == record_id,
-        RecordRead.user_id == user_id)
-    last = db.session.execute(query).scalar_one_or_none()
-    return last is not None and (since is None or last >= since)
+        RecordRead.last_at >= since)
+    if user_id is not None:
+        query = query.where(RecordRead.user_id == user_id)
+    return db.session.execute(query.limit(1)).first() is not None
 
 
 def read_count(store: EntityStore, record_id: int, user_id: int | None) -> int:

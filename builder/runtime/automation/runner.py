@@ -33,7 +33,7 @@ from builder.runtime.automation.models import (
     SUCCEEDED,
     AutomationRun,
 )
-from builder.runtime.automation.runs import MAX_ERROR_LENGTH, RunInfo, running
+from builder.runtime.automation.runs import MAX_ERROR_LENGTH, RunInfo, RunSkipped, running
 from builder.runtime.records.events import acting
 from builder.runtime.rules.evaluator import RuleError
 from builder.runtime.storage.tables import EntityStore, entity_store
@@ -45,17 +45,13 @@ ATTEMPTS = 3
 STALE_AFTER = timedelta(minutes=5)
 
 
-class _Skip(Exception):
-    """The run no longer applies (automation removed, record deleted...)."""
-
-
 def execute_run(run_id: int) -> str | None:
     """Job: execute a queued run once; returns its final status (``None``: not pending)."""
     error: Exception | None = None
     for _attempt in range(ATTEMPTS):
         try:
             return _execute(run_id)
-        except _Skip as skip:
+        except RunSkipped as skip:
             db.session.rollback()
             return _finish(run_id, SKIPPED, str(skip))
         except Conflict as conflict:  # a record moved on meanwhile: read it again
@@ -98,7 +94,7 @@ def _store(run: AutomationRun) -> EntityStore:
     try:
         return entity_store(run.tenant_id, run.app_key, run.entity_key)
     except NotFound as missing:
-        raise _Skip(str(missing)) from None
+        raise RunSkipped(str(missing)) from None
 
 
 def _actions(run: AutomationRun, processes: AppProcesses) -> list[Mapping[str, Any]]:
@@ -106,7 +102,7 @@ def _actions(run: AutomationRun, processes: AppProcesses) -> list[Mapping[str, A
     if run.kind == AUTOMATION:
         automation = processes.automations.get(run.automation_key)
         if automation is None:
-            raise _Skip(gettext("automation.error.automation_gone", automation=run.automation_key))
+            raise RunSkipped(gettext("automation.error.automation_gone", automation=run.automation_key))
         return list(automation.actions)
     from builder.runtime.automation.sla import escalation_actions
 
@@ -139,7 +135,7 @@ def _execute(run_id: int) -> str | None:
         except NotFound:
             record = None
         if record is None or record.get("deleted"):
-            raise _Skip(gettext("automation.error.record_gone", id=run.record_id))
+            raise RunSkipped(gettext("automation.error.record_gone", id=run.record_id))
     user_context: dict[str, Any] = {}
     if user is not None:
         from builder.platform.service import user_context as context_of

@@ -26,6 +26,10 @@ MAX_RUN_DEPTH = 5
 MAX_ERROR_LENGTH = 4000
 
 
+class RunSkipped(Exception):
+    """The run no longer applies (automation removed, record deleted, clock stopped)."""
+
+
 @dataclass(frozen=True)
 class RunInfo:
     """The run whose actions are executing (its writes may trigger further runs)."""

@@ -121,3 +121,14 @@ def test_the_routes_are_documented(client: Any) -> None:
                  "/api/approvals/{instance_id}/withdraw",
                  "/api/apps/{app_key}/{entity_key}/records/{record_id}/approvals"):
         assert path in paths
+
+
+def test_a_chain_without_lock_leaves_the_record_editable(org: Org) -> None:
+    republish(org, low_price_chain(lock_record=False))
+    quote = org.quote("rep", price=80000)
+    response = org.client.patch(f"{QUOTES}/{quote['id']}", json={
+        "version": quote["version"], "data": {"notes": "审批中补充说明"}},
+        headers=org.headers["rep"])
+    assert response.status_code == 200, response.get_json()
+    [run] = org.trail(quote["id"])
+    assert run["status"] == "pending" and run["locks_record"] is False

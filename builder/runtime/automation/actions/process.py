@@ -72,12 +72,14 @@ class StartApproval(Action):
         submitter = ctx.user
         if submitter is None and record.get("owner") is not None:
             submitter = db.session.get(User, record["owner"])
+        if submitter is None or submitter.tenant_id != ctx.tenant_id:
+            raise ActionFailed(gettext("automation.error.no_submitter"))
         comment = ctx.text(params["comment"]) if params.get("comment") else None
         instance = start(ctx.store, int(record["id"]), str(params["chain"]), submitter,
                          comment)
         ctx.record = ctx.records().get(int(record["id"]))
         return {"record_id": record["id"], "chain": params["chain"],
-                "instance": getattr(instance, "id", instance)}
+                "instance": instance.get("id")}
 
     def problems(self, params: Mapping[str, Any], path: str,
                  entity: Mapping[str, Any] | None, app: Mapping[str, Any]) -> list[Problem]:

@@ -315,7 +315,9 @@ class Validator:
         data = rule_data(prepared.record, context)
         before_data: dict[str, Any] | None = None
         for key, field_def in store.fields.items():
-            if key not in sent or not _has_access_rule(field_def) or not prepared.field_changed(key):
+            if key not in sent or not _has_access_rule(field_def):
+                continue
+            if not prepared.field_changed(key):
                 continue
             if self.hidden(store, key, data):
                 self.add(f"{path}{key}", "records.error.hidden", "hidden")

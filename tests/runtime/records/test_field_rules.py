@@ -115,8 +115,9 @@ def test_hidden_fields_are_never_required_and_refuse_new_values(
 
 def test_hidden_child_fields(client: Any, admin_headers: Any) -> None:
     publish(client, admin_headers, _app())
-    refused = client.post(_url(), headers=admin_headers, json={"data": {
-        "name": "一期", "lines": [{"product": "阀门", "note": "ok"}, {"product": "", "note": "x"}]}})
+    lines = [{"product": "阀门", "note": "ok"}, {"product": "", "note": "x"}]
+    refused = client.post(_url(), headers=admin_headers,
+                          json={"data": {"name": "一期", "lines": lines}})
     assert problems(refused) == {"lines[1].product": "required", "lines[1].note": "hidden"}
 
 

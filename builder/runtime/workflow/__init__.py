@@ -1,0 +1,1 @@
+"""Workflow engines: stage flows (and approvals), driven by the app definition."""

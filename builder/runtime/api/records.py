@@ -128,8 +128,7 @@ def _service(app_key: str, entity_key: str) -> RecordService:
     return RecordService(entity_store(user.tenant_id, app_key, entity_key), user)
 
 
-def parse_filter(raw: str | None) -> Any:
-    """A ``filter`` query argument (JsonLogic as JSON) → the rule; 422 if not JSON."""
+def _filter(raw: str | None) -> Any:
     if raw is None or raw.strip() == "":
         return None
     try:
@@ -152,7 +151,7 @@ class Records(MethodView):
     def get(self, args: dict[str, Any], app_key: str, entity_key: str) -> Any:
         """A page of records, filtered, sorted and searched; keyset pagination."""
         service = _service(app_key, entity_key)
-        query = ListQuery(filter=parse_filter(args.get("filter")), sort=args.get("sort"),
+        query = ListQuery(filter=_filter(args.get("filter")), sort=args.get("sort"),
                           limit=args["limit"], cursor=args.get("cursor"),
                           fields=_field_list(args.get("fields_")), q=args.get("q"),
                           deleted=args["deleted"], count=args["count"])

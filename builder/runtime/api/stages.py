@@ -22,7 +22,7 @@ from marshmallow import Schema, fields
 from builder.database import utcnow
 from builder.platform.auth import require_user
 from builder.platform.service import user_context
-from builder.runtime.api.records import RecordSchema, parse_filter
+from builder.runtime.api.records import RecordSchema, _filter
 from builder.runtime.storage.tables import entity_store
 from builder.runtime.workflow import stage_engine, stage_stats
 
@@ -116,7 +116,7 @@ def dwell(args: dict[str, Any], app_key: str, flow_key: str) -> Any:
     """Visits, average and median time spent per stage of the flow."""
     user = require_user()
     items = stage_stats.dwell_by_stage(user.tenant_id, app_key, flow_key,
-                                       parse_filter(args.get("filter")),
+                                       _filter(args.get("filter")),
                                        include_open=args["include_open"],
                                        context=_context(user))
     return {"flow": flow_key, "stages": items}
@@ -128,5 +128,5 @@ def dwell(args: dict[str, Any], app_key: str, flow_key: str) -> Any:
 def funnel(args: dict[str, Any], app_key: str, flow_key: str) -> Any:
     """Per stage: records now, reached, conversion, dwell, amounts; the weighted forecast."""
     user = require_user()
-    return stage_stats.funnel(user.tenant_id, app_key, flow_key, parse_filter(args.get("filter")),
+    return stage_stats.funnel(user.tenant_id, app_key, flow_key, _filter(args.get("filter")),
                               amount_field=args.get("amount_field"), context=_context(user))

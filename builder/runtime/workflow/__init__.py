@@ -1,1 +1,1 @@
-"""Workflow engines: stage flows (and approvals), driven by the app definition."""
+"""Workflow engines: stage flows and approval chains, interpreted from the app definition."""

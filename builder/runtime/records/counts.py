@@ -24,11 +24,9 @@ class RecordCounts(Mapping[str, Any]):
     def __init__(self, store: EntityStore, stores: Mapping[str, EntityStore],
                  record: Mapping[str, Any], record_id: int | None) -> None:
         self._record = record
-        self._own = counted_fields(store.fields)
-        self._inbound: dict[str, list[str]] = {}
-        for entity, field in inbound_relations(store.app, store.key):
-            if entity not in self._own and entity in stores:
-                self._inbound.setdefault(entity, []).append(field)
+        self._own, inbound = _names(store)
+        self._inbound = {entity: fields for entity, fields in inbound.items()
+                         if entity in stores}
         self._stores = stores
         self._record_id = record_id
 
@@ -46,6 +44,25 @@ class RecordCounts(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._own) + len(self._inbound)
+
+
+_cache: dict[tuple[int, str, str], tuple[list[str], dict[str, list[str]]]] = {}
+
+
+def _names(store: EntityStore) -> tuple[list[str], dict[str, list[str]]]:
+    """The entity's counted fields and pointing relations, cached per app revision."""
+    key = (store.app_id, store.revision, store.key)
+    found = _cache.get(key)
+    if found is None:
+        own = counted_fields(store.fields)
+        inbound: dict[str, list[str]] = {}
+        for entity, field in inbound_relations(store.app, store.key):
+            if entity not in own:
+                inbound.setdefault(entity, []).append(field)
+        if len(_cache) > 2000:
+            _cache.clear()
+        found = _cache[key] = (own, inbound)
+    return found
 
 
 class _InboundCounts(Mapping[str, int]):

@@ -4,7 +4,8 @@ Rule data is the record (its fields at the top level, as the API shows them) plu
 context values: ``$old`` (the record before the change), ``$user`` (who triggered it),
 ``$now`` (UTC ISO datetime), ``$today`` (the date in the tenant's time zone), ``$trigger``
 (what the trigger saw: the changed field's ``old`` and ``new`` value, the stage event,
-the approval outcome...) and ``$payload`` (the JSON an inbound webhook received).
+the approval outcome...), ``$payload`` (the JSON an inbound webhook received) and the
+platform's ``$count`` (``$count.<entity>.<relation field>``: records pointing at it).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from builder.runtime.rules.evaluator import (
     js_to_string,
     truthy,
 )
+from builder.runtime.storage.tables import EntityStore
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 _PLACEHOLDER = re.compile(r"\{(\$?[A-Za-z_][A-Za-z0-9_.$]*)\}")
@@ -66,10 +68,19 @@ def tenant_timezone(tenant_id: int | None = None, name: str | None = None) -> Zo
 def rule_data(record: Mapping[str, Any] | None, *, at: datetime,
               context: Mapping[str, Any] | None = None,
               user_context: Mapping[str, Any] | None = None,
-              timezone: ZoneInfo | None = None) -> dict[str, Any]:
-    """The mapping a condition or value rule is evaluated against."""
+              timezone: ZoneInfo | None = None,
+              store: EntityStore | None = None) -> dict[str, Any]:
+    """The mapping a condition or value rule is evaluated against; with ``store`` it
+    carries ``$count`` (files, rows and pointing records, counted when read)."""
     data: dict[str, Any] = dict(record or {})
     data.update(context or {})
+    if store is not None and record is not None:
+        from builder.runtime.records.counts import with_counts
+        from builder.runtime.storage.tables import sibling_stores
+
+        record_id = record.get("id")
+        data = with_counts(data, store, sibling_stores(store), record,
+                           record_id if isinstance(record_id, int) else None)
     data["$user"] = dict(user_context or {})
     data["$now"] = iso(at)
     data["$today"] = at.astimezone(timezone or ZoneInfo(DEFAULT_TIMEZONE)).date().isoformat()

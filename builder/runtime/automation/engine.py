@@ -84,7 +84,7 @@ def fire(automation: Automation, store: EntityStore, firing: Firing, user: Any,
     try:
         data = rule_data(firing.record, at=at, context=firing.context,
                          user_context=_user_context(user, automation.condition),
-                         timezone=tenant_timezone(store.tenant_id))
+                         timezone=tenant_timezone(store.tenant_id), store=store)
         if not matches(automation.condition, data):
             return None
     except AppError as error:

@@ -102,7 +102,8 @@ def _actions(run: AutomationRun, processes: AppProcesses) -> list[Mapping[str, A
     if run.kind == AUTOMATION:
         automation = processes.automations.get(run.automation_key)
         if automation is None:
-            raise RunSkipped(gettext("automation.error.automation_gone", automation=run.automation_key))
+            raise RunSkipped(gettext("automation.error.automation_gone",
+                                     automation=run.automation_key))
         return list(automation.actions)
     from builder.runtime.automation.sla import escalation_actions
 

@@ -14,7 +14,7 @@ from tests.runtime.automation.helpers import (
     runs,
     setup,
 )
-from tests.runtime.records.helpers import patch
+from tests.runtime.records.helpers import create, patch
 
 
 def big_deal(approver_id: int) -> dict[str, Any]:
@@ -98,3 +98,52 @@ def test_start_approval_names_a_chain_of_the_entity(client: Any, admin_headers: 
     assert response.status_code == 422
     assert {d["path"]: d["code"] for d in response.get_json()["error"]["details"]} == {
         "automations[0].actions[0].chain": "unknown_chain"}
+
+
+FLOW = {"key": "pipeline", "entity": "lead", "field": "status", "stages": [
+    {"key": "new"}, {"key": "contacted"}, {"key": "qualified"}, {"key": "lost",
+                                                                  "terminal": "lost"}]}
+
+
+def move(client: Any, headers: dict[str, str], lead: dict[str, Any], to: str) -> Any:
+    lead = get_record(client, headers, "lead", lead["id"])
+    response = client.post(f"/api/apps/{APP}/lead/records/{lead['id']}/transition",
+                           json={"to": to, "version": lead["version"], "data": {}},
+                           headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_stage_entered_and_left_trigger_with_the_flow_and_stage(
+        client: Any, admin_headers: Any, run_jobs: Any) -> None:
+    setup(client, admin_headers,
+          automation("on_qualified", {"type": "stage_entered", "flow": "pipeline",
+                                      "stage": "qualified"},
+                     [{"type": "create_record", "entity": "task", "set": {
+                         "title": {"cat": ["准备方案：", {"var": "name"}, " ",
+                                           {"var": "$trigger.from"}, "→",
+                                           {"var": "$trigger.to"}]},
+                         "lead": {"var": "id"}}}],
+                     condition={"==": [{"var": "$count.followup.lead"}, 0]}),
+          automation("left_new", {"type": "stage_left", "stage": ["new"]},
+                     [{"type": "set_fields", "set": {"score": 10}}]),
+          stage_flows=[FLOW])
+    lead = new_lead(client, admin_headers)
+    move(client, admin_headers, lead, "contacted")
+    run_jobs()
+    assert get_record(client, admin_headers, "lead", lead["id"])["score"] == 10
+    assert list_records(client, admin_headers, "task") == []
+    move(client, admin_headers, lead, "qualified")
+    run_jobs()
+    [task] = list_records(client, admin_headers, "task")
+    assert task["title"] == "准备方案：华东制造 contacted→qualified"
+    assert [r["trigger"] for r in runs(client, admin_headers, "on_qualified")] == [
+        "stage_entered"]
+
+    other = new_lead(client, admin_headers, name="有跟进的线索")
+    create(client, admin_headers, "followup", {"lead": other["id"], "note": "已电话"},
+           app=APP)
+    move(client, admin_headers, other, "contacted")
+    move(client, admin_headers, other, "qualified")
+    run_jobs()
+    assert len(list_records(client, admin_headers, "task")) == 1  # $count said no

@@ -63,7 +63,7 @@ class ActionContext:
         """What value rules see now: the record as the earlier actions left it."""
         return rule_data(self.record, at=self.now, context=self.context,
                          user_context=self.user_context,
-                         timezone=tenant_timezone(self.tenant_id))
+                         timezone=tenant_timezone(self.tenant_id), store=self.store)
 
     def value(self, logic: Any) -> Any:
         return value_of(logic, self.data())

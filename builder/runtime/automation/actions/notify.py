@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from builder.errors import Problem
 from builder.extensions import db
+from builder.i18n import LANGUAGES
 from builder.platform.models import Role, User, user_roles
 from builder.runtime.automation.actions.base import Action, ActionContext, action_registry
 from builder.runtime.automation.params import problem
@@ -83,13 +84,23 @@ def recipient_problems(spec: Any, path: str) -> list[Problem]:
     return found
 
 
+def _text(ctx: ActionContext, template: Any) -> Any:
+    """A message text for every recipient's language: a language map in, one out."""
+    if isinstance(template, Mapping) and set(template) <= set(LANGUAGES):
+        return {language: ctx.text(text, language) for language, text in template.items()}
+    return ctx.text(template)
+
+
 @action_registry.register
 class Notify(Action):
     """``{"type": "notify", "to": "owner" | [...], "subject": ..., "message": ...,
-    "channels": [...], "link": ..., "webhook": {"url": ..., "format": "dingtalk"}}``.
+    "channels": ["inbox", "email", "dingtalk"...], "webhook": {"url": ..., "format":
+    "dingtalk", "secret": ...}}``.
 
     ``subject`` and ``message`` are texts with ``{field}`` placeholders, language maps of
-    them, or JsonLogic. ``to`` is a recipient spec (see ``recipients``).
+    them (each recipient reads their language), or JsonLogic. ``to`` is a recipient spec
+    (see ``recipients``). Channels default to the in-app inbox for ``to`` and the robot
+    for ``webhook``. The message links to the record.
     """
 
     type = "notify"
@@ -97,15 +108,20 @@ class Notify(Action):
     def run(self, params: Mapping[str, Any], ctx: ActionContext) -> dict[str, Any]:
         from builder.runtime.notify import send
 
-        users = recipients(ctx, params.get("to", []))
-        subject = ctx.text(params.get("subject") or params.get("message") or "")
-        body = ctx.text(params.get("message") or params.get("body") or "")
-        link = ctx.text(params["link"]) if params.get("link") else None
+        users = recipients(ctx, params["to"]) if "to" in params else []
+        message = params.get("message") or params.get("body") or ""
+        subject = _text(ctx, params.get("subject") or message)
+        body = _text(ctx, message)
         webhook = params.get("webhook")
         if isinstance(webhook, Mapping):
             webhook = {**webhook, "url": ctx.text(webhook.get("url"))}
-        ids = send(ctx.tenant_id, users, subject, body, channels=params.get("channels"),
-                   link=link, webhook=webhook)
+        channels = params.get("channels")
+        if channels is None:
+            channels = (["inbox"] if "to" in params else []) + (["webhook"] if webhook else [])
+        link = {"app": ctx.store.app_key, "entity": ctx.store.key,
+                "record_id": ctx.record_id} if ctx.record_id is not None else None
+        ids = send(ctx.tenant_id, users, subject, body, channels=channels, link=link,
+                   webhook=webhook)
         return {"recipients": users, "notifications": list(ids or [])}
 
     def problems(self, params: Mapping[str, Any], path: str,
@@ -119,4 +135,8 @@ class Notify(Action):
         if webhook is not None and not (isinstance(webhook, Mapping)
                                         and isinstance(webhook.get("url"), str)):
             found.append(problem(f"{path}.webhook", "param_type", param="webhook"))
+        channels = params.get("channels")
+        if channels is not None and not (isinstance(channels, list)
+                                         and all(isinstance(c, str) for c in channels)):
+            found.append(problem(f"{path}.channels", "param_type", param="channels"))
         return found

@@ -219,11 +219,11 @@ class _Heartbeat(threading.Thread):
         super().__init__(name=f"heartbeat-{run_id}", daemon=True)
         self.app, self.run_id, self.attempt = app, run_id, attempt
         self.interval = float(app.config.get("JOB_HEARTBEAT_INTERVAL", 15))
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self.start()
 
     def run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._stopping.wait(self.interval):
             try:
                 run_in_app(self.app, _write, sa.update(JobRun).where(
                     JobRun.id == self.run_id, JobRun.attempts == self.attempt,
@@ -232,7 +232,7 @@ class _Heartbeat(threading.Thread):
                 log.warning("heartbeat of job run %s failed", self.run_id, exc_info=True)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self.join()
 
 

@@ -35,6 +35,7 @@ EXTENSION = "builder.jobs"
 DEFAULT_QUEUE = "default"
 DEFAULT_TIMEOUT = 3600  # seconds a job may run on an RQ worker before RQ stops it
 _PENDING = "builder.jobs.pending"
+_FAILED = "builder.jobs.failed"
 
 
 def run_in_app(app: Flask, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -167,11 +168,23 @@ def on_commit(callback: Callable[[], None]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT was released: the transaction goes on
+    error: BaseException | None = None
     for callback in session.info.pop(_PENDING, []):
-        callback()
+        try:
+            callback()
+        except Exception as failure:  # JOBS_SYNC: the job's own exception
+            error = error or failure
+    if error is not None:
+        # Raised once the transaction is closed, so the session stays usable.
+        session.info[_FAILED] = error
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _drop_pending(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the outermost transaction ended without a commit
+    if transaction.parent is None:  # the outermost transaction ended
         session.info.pop(_PENDING, None)
+        error = session.info.pop(_FAILED, None)
+        if error is not None:
+            raise error

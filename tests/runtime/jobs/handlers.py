@@ -40,7 +40,7 @@ def effects(timer_id: int | None = None) -> int:
     prefix = "fired_" if timer_id is None else f"fired_{timer_id}_"
     db.session.commit()
     return int(db.session.scalar(sa.select(sa.func.count()).select_from(Team)
-                                 .where(Team.key.startswith(prefix))) or 0)
+                                 .where(Team.key.startswith(prefix, autoescape=True))) or 0)
 
 
 def fail(timer: DueTimer) -> None:

@@ -218,7 +218,7 @@ class _Heartbeat(threading.Thread):
     def __init__(self, app: Flask, run_id: str, attempt: int) -> None:
         super().__init__(name=f"heartbeat-{run_id}", daemon=True)
         self.app, self.run_id, self.attempt = app, run_id, attempt
-        self.interval = float(app.config.get("JOB_HEARTBEAT_INTERVAL", 15))
+        self.interval = float(app.config["JOB_HEARTBEAT_INTERVAL"])
         self._stopping = threading.Event()
         self.start()
 
@@ -247,7 +247,7 @@ def report_progress(done: int, total: int | None = None, message: str | None = N
     if running is None:
         return
     moment = time.monotonic()
-    interval = float(current_app.config.get("JOB_PROGRESS_INTERVAL", 0.5))
+    interval = float(current_app.config["JOB_PROGRESS_INTERVAL"])
     final = total is not None and done >= total
     if not final and moment - running.last_write < interval:
         return
@@ -331,7 +331,7 @@ def sweep_runs(now: datetime | None = None) -> int:
     whose job Redis no longer holds is sent again."""
     now = now or clock.now()
     jobs = get_jobs()
-    stale = now - timedelta(seconds=float(current_app.config.get("JOB_STALE_SECONDS", 120)))
+    stale = now - timedelta(seconds=float(current_app.config["JOB_STALE_SECONDS"]))
     handled = 0
     lost = db.session.execute(
         sa.select(JobRun.id, JobRun.attempts, JobRun.max_attempts)

@@ -61,7 +61,7 @@ def purge() -> None:
     ``JOB_RETENTION_DAYS`` (30 by default)."""
     from flask import current_app
 
-    days = float(current_app.config.get("JOB_RETENTION_DAYS", 30))
+    days = float(current_app.config["JOB_RETENTION_DAYS"])
     before = clock.now() - timedelta(days=days)
     runs.purge_runs(before)
     timers.purge_timers(before)

@@ -143,11 +143,21 @@ class Jobs:
             self._redis = None
 
 
+# Settings (seconds unless named otherwise), from the app config, else the environment.
+SETTINGS = {
+    "SCHEDULER_INTERVAL": 5.0,  # how often the scheduler sweeps and fires due timers
+    "JOB_HEARTBEAT_INTERVAL": 15.0,  # how often a running job's heartbeat is written
+    "JOB_STALE_SECONDS": 120.0,  # a started run without a heartbeat for this long was lost
+    "JOB_PROGRESS_INTERVAL": 0.5,  # progress is written at most this often
+    "JOB_RETENTION_DAYS": 30.0,  # finished runs and past timers are kept this many days
+}
+
+
 def init_app(app: Flask) -> None:
     config = app.config["BUILDER"]
     app.config.setdefault("JOBS_SYNC", False)
-    app.config.setdefault("SCHEDULER_INTERVAL",
-                          float(os.environ.get("SCHEDULER_INTERVAL") or 5))
+    for name, default in SETTINGS.items():
+        app.config.setdefault(name, float(os.environ.get(name) or default))
     app.extensions[EXTENSION] = Jobs(app, config.redis_url, config.redis_prefix)
 
 

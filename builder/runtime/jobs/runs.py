@@ -187,13 +187,13 @@ def execute(run_id: str) -> None:
     if claimed is None:
         return  # cancelled, already run, or running elsewhere
     attempt, call = claimed
-    func, args, kwargs = pickle.loads(call)
     token = _current.set(_Running(run_id, attempt))
     jobs = get_jobs()
     in_caller = jobs.sync and not jobs.uses_redis  # a test's thread: nothing to watch
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     heartbeat = None if in_caller else _Heartbeat(app, run_id, attempt)
     try:
+        func, args, kwargs = pickle.loads(call)  # fails if the function no longer exists
         result = func(*args, **kwargs)
         db.session.commit()
     except JobCancelled:

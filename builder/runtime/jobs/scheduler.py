@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -105,12 +106,11 @@ class Scheduler:
             if not (reconcile or due):
                 continue
             self._last[job.name] = time.monotonic()
-            if not reconcile and not self._take(job):
-                continue
             try:
-                run_in_app(self.app, job.func)
-                done.append(job.name)
-            except Exception:
+                if reconcile or self._take(job):
+                    run_in_app(self.app, job.func)
+                    done.append(job.name)
+            except Exception:  # Redis or the database away: try again next period
                 log.exception("periodic job %s failed", job.name)
         return done
 
@@ -139,6 +139,7 @@ class SchedulerThread(threading.Thread):
 
 
 def _sweeper_main(app: Flask, parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when to stop
     with app.app_context():
         db.engine.dispose(close=False)  # never share the parent's connections
     get_jobs(app)._redis = None

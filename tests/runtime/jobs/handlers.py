@@ -43,6 +43,14 @@ def effects(timer_id: int | None = None) -> int:
                                  .where(Team.key.startswith(prefix, autoescape=True))) or 0)
 
 
+def reloaded(model: Any, key: Any) -> Any:
+    """The row as the database has it now (after committing the test's session)."""
+    db.session.commit()
+    found = db.session.get(model, key, populate_existing=True)
+    assert found is not None
+    return found
+
+
 def fail(timer: DueTimer) -> None:
     raise RuntimeError(f"refused {timer.key} on attempt {timer.attempts + 1}")
 

@@ -17,15 +17,17 @@ from builder.runtime import jobs
 from builder.runtime.jobs import run_in_app, runs
 from builder.runtime.jobs.models import JobRun
 from builder.runtime.jobs.progress import follow, render
-from tests.runtime.jobs.handlers import blocking_job, count_to, explode, wait_for_cancel
+from tests.runtime.jobs.handlers import (
+    blocking_job,
+    count_to,
+    explode,
+    reloaded,
+    wait_for_cancel,
+)
 
 
 def run_of(run_id: str) -> JobRun:
-    db.session.commit()
-    run = db.session.get(JobRun, run_id)
-    assert run is not None
-    db.session.refresh(run)
-    return run
+    return reloaded(JobRun, run_id)  # type: ignore[no-any-return]
 
 
 def in_transaction() -> None:

@@ -13,17 +13,13 @@ from builder.errors import ValidationFailed
 from builder.extensions import db
 from builder.runtime.jobs import timers
 from builder.runtime.jobs.models import Timer
-from tests.runtime.jobs.handlers import FAIL, FAIL_AFTER_WRITE, RECORD, effects
+from tests.runtime.jobs.handlers import FAIL, FAIL_AFTER_WRITE, RECORD, effects, reloaded
 
 MONDAY_9_SHANGHAI = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
 
 
 def timer(timer_id: int) -> Timer:
-    db.session.commit()
-    found = db.session.get(Timer, timer_id)
-    assert found is not None
-    db.session.refresh(found)
-    return found
+    return reloaded(Timer, timer_id)  # type: ignore[no-any-return]
 
 
 def test_a_timer_fires_once_when_its_time_comes(app, tenant, handlers):

@@ -22,7 +22,7 @@ from builder.extensions import db
 from builder.runtime import jobs
 from builder.runtime.jobs import timers
 from builder.runtime.jobs.models import JobRun, Timer
-from tests.runtime.jobs.handlers import BLOCK, blocking_job, effects
+from tests.runtime.jobs.handlers import BLOCK, blocking_job, effects, reloaded
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -122,11 +122,6 @@ def alive(pid: int) -> bool:
     return True
 
 
-def fresh(model: Any, key: Any) -> Any:
-    db.session.commit()
-    return db.session.get(model, key, populate_existing=True)
-
-
 def test_killed_workers_lose_nothing_and_fire_nothing_twice(app, tenant, workers, tmp_path):
     folder = tmp_path / "work"
     folder.mkdir()
@@ -140,22 +135,22 @@ def test_killed_workers_lose_nothing_and_fire_nothing_twice(app, tenant, workers
     workers.start()
     [timer_horse] = wait_for(lambda: started(folder, "timer-started"), "the timer to start")
     [job_horse] = wait_for(lambda: started(folder, "job-started"), "the job to start")
-    assert fresh(JobRun, run_id).status == "started"
+    assert reloaded(JobRun, run_id).status == "started"
     workers.kill_all(horses=(pid_of(timer_horse), pid_of(job_horse)))
 
-    assert fresh(Timer, timer_id).fired_at is None  # the killed firing was rolled back
+    assert reloaded(Timer, timer_id).fired_at is None  # the killed firing was rolled back
     assert effects(timer_id) == 0
     (folder / "block").unlink()
 
     workers.start()  # reconciles at start-up, then sweeps every 0.3 s
-    wait_for(lambda: fresh(Timer, timer_id).fired_at is not None, "the timer to fire")
-    wait_for(lambda: fresh(JobRun, run_id).status == "finished", "the job to finish")
+    wait_for(lambda: reloaded(Timer, timer_id).fired_at is not None, "the timer to fire")
+    wait_for(lambda: reloaded(JobRun, run_id).status == "finished", "the job to finish")
 
     time.sleep(1.5)  # several more sweeps: nothing fires again
-    timer = fresh(Timer, timer_id)
+    timer = reloaded(Timer, timer_id)
     assert timer.status == "fired" and timer.attempts == 1 and timer.last_error is None
     assert effects(timer_id) == 1
     assert len(started(folder, "timer-started")) == 2  # killed once, fired once
-    run = fresh(JobRun, run_id)
+    run = reloaded(JobRun, run_id)
     assert run.attempts == 2 and run.result == "released"
     assert len(started(folder, "job-started")) == 2

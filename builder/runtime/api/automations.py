@@ -2,7 +2,8 @@
 
 - ``GET /api/apps/<app>/automations``: the app's automations (tenant admins).
 - ``GET /api/apps/<app>/automations/<key>/runs``: the run log, newest first; query
-  ``status``, ``record_id``, ``before`` (``next_before`` of the previous page), ``limit``.
+  ``status``, ``record_id``, ``before`` (``next_before`` of the previous page), ``limit``;
+  ``kind=sla`` lists the escalation runs of the SLA policy ``<key>``.
 - ``POST``/``DELETE /api/apps/<app>/automations/<key>/hook``: create (or rotate) / remove
   the secret URL of a webhook-triggered automation; the token is shown once.
 - ``POST /api/automations/hooks/<token>``: called by other systems, no login; the JSON
@@ -23,7 +24,7 @@ from builder.errors import BadRequest, Problem
 from builder.i18n import gettext
 from builder.platform.auth import require_tenant_admin, require_user
 from builder.runtime.automation import hooks, runs
-from builder.runtime.automation.models import RUN_STATUSES
+from builder.runtime.automation.models import AUTOMATION, RUN_STATUSES, SLA
 
 blp = Blueprint("automations", __name__, url_prefix="/api",
                 description="Automations: run log, inbound webhooks, SLA state")
@@ -55,6 +56,8 @@ class RunPageSchema(Schema):
 
 
 class RunArgsSchema(Schema):
+    kind = fields.String(load_default=AUTOMATION, validate=validate.OneOf((AUTOMATION, SLA)),
+                         metadata={"description": "sla: the runs of the SLA policy <key>"})
     status = fields.String(validate=validate.OneOf(RUN_STATUSES))
     record_id = fields.Integer(validate=validate.Range(min=1, max=2**63 - 1))
     before = fields.Integer(validate=validate.Range(min=1, max=2**63 - 1))
@@ -103,7 +106,8 @@ def list_automations(app_key: str) -> Any:
 def list_runs(args: dict[str, Any], app_key: str, key: str) -> Any:
     """The run log of an automation, newest first."""
     user = require_tenant_admin()
-    return runs.list_runs(user.tenant_id, app_key, key, status=args.get("status"),
+    return runs.list_runs(user.tenant_id, app_key, key, kind=args["kind"],
+                          status=args.get("status"),
                           record_id=args.get("record_id"), before=args.get("before"),
                           limit=args["limit"])
 

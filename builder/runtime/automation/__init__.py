@@ -1,9 +1,10 @@
 """Automations (triggers, conditions, actions, run log) and SLA timers of published apps.
 
-``init_app`` registers the engines on the record events; everything else is reached
-through the modules: ``engine`` (triggers → queued runs), ``runner`` (executing runs),
-``runs`` (the run log), ``hooks`` (inbound webhooks), ``triggers`` and ``actions`` (the
-registries of trigger and action types).
+``init_app`` registers the engines on the record events and on app publishing; the
+modules: ``engine`` (triggers → queued runs), ``runner`` (executing runs), ``runs`` (the
+run log), ``hooks`` (inbound webhooks), ``schedules`` (timers of timed triggers), ``sla``
+(SLA clocks and escalations), ``triggers`` and ``actions`` (the registries of trigger and
+action types).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from builder.runtime.automation import engine
+    from builder.runtime.automation import engine, schedules, sla
 
     engine.install()
+    sla.install()
+    schedules.install()

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_app_context
 
+from builder import clock
 from builder.i18n import localized
 from builder.runtime.rules.evaluator import (
     KNOWN_OPERATORS,
@@ -33,10 +34,8 @@ _PLACEHOLDER = re.compile(r"\{(\$?[A-Za-z_][A-Za-z0-9_.$]*)\}")
 
 
 def now() -> datetime:
-    """The current time (UTC) as the platform's clock tells it."""
-    from builder.database import utcnow
-
-    return utcnow()
+    """The current time (UTC) as the platform's business clock tells it."""
+    return clock.now()
 
 
 def iso(moment: datetime) -> str:

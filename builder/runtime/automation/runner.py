@@ -5,15 +5,16 @@ action in the same transaction (as the ``automation`` engine, so guards let the 
 through and the audit trail shows them) and marks the run succeeded on commit. If any
 action fails, the transaction rolls back, so nothing of the run stays, and the run is
 marked failed with the error in a transaction of its own. A second delivery of the same
-job finds the run no longer pending and does nothing; a worker killed mid-run leaves it
-pending, and ``requeue_stale`` sends it again.
+job finds the run no longer pending and does nothing. A worker killed mid-run rolls the
+run back (still pending); the job sweep finds the lost job by its stopped heartbeat and
+starts it again (``max_attempts``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ from builder.runtime.automation.models import (
     AutomationRun,
 )
 from builder.runtime.automation.runs import MAX_ERROR_LENGTH, RunInfo, RunSkipped, running
+from builder.runtime.jobs import job
 from builder.runtime.records.events import acting
 from builder.runtime.rules.evaluator import RuleError
 from builder.runtime.storage.tables import EntityStore, entity_store
@@ -42,9 +44,9 @@ log = logging.getLogger(__name__)
 
 ENGINE = "automation"
 ATTEMPTS = 3
-STALE_AFTER = timedelta(minutes=5)
 
 
+@job("automation.run", max_attempts=5)
 def execute_run(run_id: int) -> str | None:
     """Job: execute a queued run once; returns its final status (``None``: not pending)."""
     error: Exception | None = None
@@ -162,19 +164,3 @@ def _execute(run_id: int) -> str | None:
     run.finished_at = now()
     db.session.commit()
     return SUCCEEDED
-
-
-def requeue_stale(older_than: timedelta = STALE_AFTER, at: datetime | None = None) -> int:
-    """Send again the jobs of runs still pending after ``older_than`` (their job was lost:
-    a worker killed mid-run, Redis restarted). Safe to call anywhere, any number of times:
-    a run executes once whatever the number of jobs."""
-    from builder.runtime.jobs import enqueue
-
-    cutoff = (at or now()) - older_than
-    ids = list(db.session.scalars(sa.select(AutomationRun.id).where(
-        AutomationRun.status == PENDING, AutomationRun.created_at <= cutoff)
-        .order_by(AutomationRun.id).limit(1000)))
-    for run_id in ids:
-        enqueue(execute_run, run_id)
-    db.session.commit()
-    return len(ids)

@@ -84,9 +84,10 @@ def queue_run(*, tenant_id: int, app_key: str, key: str, entity: str, record_id:
         return None
     if status == PENDING:
         from builder.runtime.automation.runner import execute_run
-        from builder.runtime.jobs import enqueue
+        from builder.runtime.jobs import submit
 
-        enqueue(execute_run, int(run_id))
+        submit(execute_run, (int(run_id),), tenant_id=tenant_id, user_id=user_id,
+               name=f"automation {app_key}.{key}")
     return int(run_id)
 
 

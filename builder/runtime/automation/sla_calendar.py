@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -85,7 +85,10 @@ class Calendar:
         """``moment`` moved by ``minutes`` of working time (backwards when negative).
 
         Zero leaves ``moment`` as it is; a deadline reached at the end of a day's window
-        stays there rather than jumping to the next morning."""
+        stays there rather than jumping to the next morning. The result is in UTC."""
+        return self._add(moment, minutes).astimezone(UTC)
+
+    def _add(self, moment: datetime, minutes: float) -> datetime:
         if self.always or minutes == 0:
             return moment + timedelta(minutes=minutes)
         remaining = timedelta(minutes=abs(minutes))

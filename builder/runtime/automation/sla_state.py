@@ -20,8 +20,8 @@ def record_sla(store: EntityStore, record_id: int, at: datetime | None = None
                ) -> list[dict[str, Any]]:
     """Every SLA clock of the record, soonest deadline first.
 
-    ``breached``: the deadline passed before the stop condition was met (or it has not
-    been met yet); ``remaining_minutes``: working minutes to the deadline while running
+    ``breached``: the deadline came while the clock runs, or the stop condition was met
+    only after it; ``remaining_minutes``: working minutes to the deadline while running
     (negative once overdue)."""
     at = at or now()
     clocks = list(db.session.scalars(sa.select(SlaClock).where(
@@ -42,18 +42,18 @@ def record_sla(store: EntityStore, record_id: int, at: datetime | None = None
         policy = policies.get(clock.policy_key)
         calendar = Calendar.of(policy.working_hours if policy else None, store.tenant_id)
         running = clock.status == RUNNING
-        end = at if running else (clock.stopped_at or at)
+        stopped = clock.stopped_at or at
         steps = []
         for key, step_at in (clock.steps or {}).items():
-            run = step_runs.get((clock.policy_key, f"{key}:{iso(clock.started_at)}"))
+            fired = step_runs.get((clock.policy_key, f"{key}:{iso(clock.started_at)}"))
             steps.append({"key": key, "at": step_at,
-                          "run": {"id": run.id, "status": run.status} if run else None})
+                          "run": {"id": fired.id, "status": fired.status} if fired else None})
         items.append({
             "policy": clock.policy_key, "title": dict(policy.title) if policy else {},
             "status": clock.status, "started_at": iso(clock.started_at),
             "due_at": iso(clock.due_at),
             "stopped_at": iso(clock.stopped_at) if clock.stopped_at else None,
-            "breached": end > clock.due_at,
+            "breached": at >= clock.due_at if running else stopped > clock.due_at,
             "remaining_minutes": round(calendar.minutes_between(at, clock.due_at), 1)
             if running else None,
             "steps": steps,

@@ -271,7 +271,7 @@ class NoActivity(TimedTrigger):
                  at: datetime) -> list[Firing]:
         threshold = self.threshold(automation, store.tenant_id, at)
         table = store.table
-        where: list[Any] = [table.c.created_at < threshold]
+        where: list[Any] = [table.c.created_at <= threshold]
         for source in automation.trigger.get("activity") or ["updated"]:
             where.append(self._quiet(store, source, threshold))
         runs = AutomationRun.__table__
@@ -285,21 +285,21 @@ class NoActivity(TimedTrigger):
 
     @staticmethod
     def _quiet(store: EntityStore, source: Any, threshold: datetime) -> Any:
-        """The SQL condition "nothing happened in ``source`` since ``threshold``"."""
+        """The SQL condition "nothing happened in ``source`` after ``threshold``"."""
         table = store.table
         if source == "updated":
-            return table.c.updated_at < threshold
+            return table.c.updated_at <= threshold
         if isinstance(source, Mapping) and source.get("field") in store.columns:
             column = store.columns[str(source["field"])]
             bound: Any = threshold
             if store.fields[str(source["field"])].get("type") == "date":
                 bound = threshold.astimezone(tenant_timezone(store.tenant_id)).date()
-            return sa.or_(column.is_(None), column < bound)
+            return sa.or_(column.is_(None), column <= bound)
         if isinstance(source, Mapping) and isinstance(source.get("entity"), str):
             other = sibling_stores(store).get(source["entity"])
             if other is not None:
                 return ~sa.exists().where(related.links(other, store.key, table.c.id),
-                                          other.table.c.created_at >= threshold)
+                                          other.table.c.created_at > threshold)
         return sa.true()
 
     def problems(self, params: Mapping[str, Any], path: str,

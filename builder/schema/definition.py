@@ -33,6 +33,7 @@ from builder.schema.common import (
     many,
 )
 from builder.schema.field_types import field_type_registry
+from builder.schema.intake import InboundWebhookSchema, PublicFormSchema
 from builder.schema.processes import (
     ApprovalChainSchema,
     AssignmentRuleSchema,
@@ -289,6 +290,8 @@ class AppSchema(StrictSchema):
     metrics = many(MetricSchema)
     dashboards = many(DashboardSchema)
     roles = many(RoleSchema)
+    public_forms = many(PublicFormSchema)
+    inbound_webhooks = many(InboundWebhookSchema)
 
 
 __all__ = [

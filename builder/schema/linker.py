@@ -143,12 +143,13 @@ class Linker:
     # -- the passes -----------------------------------------------------------------------
 
     def run(self) -> list[Problem]:
-        from builder.schema import linker_processes
+        from builder.schema import linker_intake, linker_processes
 
         self.collect()
         self.link_entities()
         self.link_subtables()
         linker_processes.link_processes(self)
+        linker_intake.link_intake(self)
         self.link_metrics()
         self.link_dashboards()
         self.link_roles()

@@ -18,9 +18,18 @@ def init_app(app: Flask) -> None:
     from builder.runtime.api.apps import blp as apps_blp
     from builder.runtime.api.docs import blp as docs_blp
     from builder.runtime.api.files import blp as files_blp
+    from builder.runtime.api.intake import admin_blp as intake_admin_blp
+    from builder.runtime.api.intake import hooks_blp, public_blp
+    from builder.runtime.api.notifications import admin_blp as deliveries_blp
+    from builder.runtime.api.notifications import inbox_blp as notifications_blp
     from builder.runtime.api.records import blp as records_blp
 
     api.register_blueprint(apps_blp)
     api.register_blueprint(records_blp)
     api.register_blueprint(files_blp)
+    api.register_blueprint(notifications_blp)
+    api.register_blueprint(deliveries_blp)
+    api.register_blueprint(public_blp)
+    api.register_blueprint(hooks_blp)
+    api.register_blueprint(intake_admin_blp)
     app.register_blueprint(docs_blp)

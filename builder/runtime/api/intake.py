@@ -43,7 +43,7 @@ class PublicFormSchema(Schema):
     title = fields.String()
     description = fields.String(allow_none=True)
     language = fields.String()
-    fields_ = fields.List(fields.Dict(), data_key="fields",
+    fields_ = fields.List(fields.Dict(), data_key="fields", attribute="fields",
                           metadata={"description": "key, type, title, required, options..."})
     sections = fields.List(fields.Dict())
     rules = fields.List(fields.Dict(), metadata={"description": "JsonLogic validations"})

@@ -143,8 +143,8 @@ def submit(token: str, body: Any, ip: str, now: datetime, language: str) -> dict
     resolved = resolve(token, FORM)
     entry, endpoint = resolved.entry, resolved.endpoint
     limits = entry.get("rate_limit") or {}
-    ratelimit.hit([(f"form:{endpoint.id}", int(limits.get("per_form", 1000))),
-                   (f"form:{endpoint.id}:ip:{ip}", int(limits.get("per_ip", 10)))],
+    ratelimit.hit([(f"form:{endpoint.id}:ip:{ip}", int(limits.get("per_ip", 10))),
+                   (f"form:{endpoint.id}", int(limits.get("per_form", 1000)))],
                   timedelta(minutes=int(limits.get("window_minutes", 60))), now)
     if not isinstance(body, Mapping):
         raise _refuse("$", "intake.error.body_expected", "invalid")

@@ -47,9 +47,15 @@ def _increment(bucket: str, start: datetime) -> int:
 
 
 def hit(limits: Sequence[tuple[str, int]], window: timedelta, now: datetime) -> None:
-    """Count one call in each ``(bucket, limit)``; 429 if any bucket is over its limit."""
+    """Count one call in each ``(bucket, limit)``, in order; 429 at the first bucket over
+    its limit, whose call then does not count in the buckets after it (a client over its
+    own limit does not use up the form's)."""
     start = window_start(now, window)
-    over = [bucket for bucket, limit in limits if _increment(bucket, start) > limit]
+    over = False
+    for bucket, limit in limits:
+        if _increment(bucket, start) > limit:
+            over = True
+            break
     db.session.commit()
     if over:
         retry_after = math.ceil((start + window - now).total_seconds())

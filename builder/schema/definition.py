@@ -32,6 +32,7 @@ from builder.schema.common import (
     keys,
     many,
 )
+from builder.schema.documents import PrintTemplateSchema
 from builder.schema.field_types import field_type_registry
 from builder.schema.intake import InboundWebhookSchema, PublicFormSchema
 from builder.schema.processes import (
@@ -290,6 +291,7 @@ class AppSchema(StrictSchema):
     metrics = many(MetricSchema)
     dashboards = many(DashboardSchema)
     roles = many(RoleSchema)
+    print_templates = many(PrintTemplateSchema)
     public_forms = many(PublicFormSchema)
     inbound_webhooks = many(InboundWebhookSchema)
 

@@ -17,6 +17,7 @@ def init_errors(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     from builder.runtime.api.apps import blp as apps_blp
     from builder.runtime.api.docs import blp as docs_blp
+    from builder.runtime.api.documents import blp as documents_blp
     from builder.runtime.api.files import blp as files_blp
     from builder.runtime.api.intake import admin_blp as intake_admin_blp
     from builder.runtime.api.intake import hooks_blp, public_blp
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(apps_blp)
     api.register_blueprint(records_blp)
     api.register_blueprint(files_blp)
+    api.register_blueprint(documents_blp)
     api.register_blueprint(notifications_blp)
     api.register_blueprint(deliveries_blp)
     api.register_blueprint(public_blp)

@@ -10,4 +10,5 @@ import builder.platform.models
 import builder.runtime.documents.models
 import builder.runtime.intake.models
 import builder.runtime.notify.models
-import builder.runtime.storage.models  # noqa: F401
+import builder.runtime.storage.models
+import builder.runtime.workflow.approvals_models  # noqa: F401

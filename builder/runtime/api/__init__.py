@@ -15,6 +15,7 @@ def init_errors(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from builder.runtime.api.approvals import blp as approvals_blp
     from builder.runtime.api.apps import blp as apps_blp
     from builder.runtime.api.docs import blp as docs_blp
     from builder.runtime.api.documents import blp as documents_blp
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(records_blp)
     api.register_blueprint(files_blp)
     api.register_blueprint(documents_blp)
+    api.register_blueprint(approvals_blp)
     api.register_blueprint(notifications_blp)
     api.register_blueprint(deliveries_blp)
     api.register_blueprint(public_blp)

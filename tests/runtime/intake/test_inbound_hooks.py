@@ -142,3 +142,15 @@ def test_a_hook_token_writes_only_into_its_own_tenant(client, admin_headers, mak
     assert client.post(f"/api/admin/intake/{theirs['id']}/rotate",
                        headers=admin_headers).status_code == 404
     assert post(client, {"path": "/api/hooks/" + "A" * 32}, CALL).status_code == 404
+
+
+def test_only_the_last_calls_are_kept(client, admin_headers):
+    from builder.runtime.intake.hooks import KEEP_CALLS
+
+    hook = setup(client, admin_headers)["call_center"]
+    for _ in range(KEEP_CALLS + 2):
+        post(client, hook, CALL)
+    calls = client.get(f"/api/admin/intake/{hook['id']}/calls", headers=admin_headers).get_json()
+    assert len(calls) == KEEP_CALLS
+    assert [c["status"] for c in calls] == [200] * KEEP_CALLS  # the 201 was the oldest
+    assert len(leads(client, admin_headers)) == 1

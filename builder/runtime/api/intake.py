@@ -2,7 +2,8 @@
 
 - ``GET /api/public/forms/<token>``: the form to render, with a ``submit_token``;
   ``POST /api/public/forms/<token>`` ``{"data": {...}, "submit_token": "...",
-  "homepage": ""}`` → 201 ``{"message", "duplicate"}``.
+  "homepage": ""}`` → 201 ``{"message", "duplicate": false}``, or 200 with
+  ``duplicate: true`` when the same answers came already.
 - ``POST /api/hooks/<token>`` (or ``POST /api/hooks`` with ``X-Hook-Token``): any JSON
   document → 201 ``{"record", "created": true}``, or 200 for a known external id.
 - ``GET /api/admin/intake``: the tenant's forms and webhooks with their URLs;
@@ -107,9 +108,12 @@ def get_form(token: str) -> Any:
 @public_blp.route("/<token>", methods=["POST"])
 @public_blp.arguments(SubmissionSchema)
 @public_blp.response(201, SubmittedSchema)
+@public_blp.alt_response(200, schema=SubmittedSchema,
+                         description="The same answers were received already: nothing new")
 def submit_form(body: dict[str, Any], token: str) -> Any:
     """Submit the form: a new record (422 per field, 429 when too many, 409 twice)."""
-    return forms.submit(token, body, _client_ip(), utcnow(), current_language())
+    result = forms.submit(token, body, _client_ip(), utcnow(), current_language())
+    return result, 200 if result["duplicate"] else 201
 
 
 def _receive(token: str) -> Any:

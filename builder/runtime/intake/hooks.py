@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from builder.errors import AppError, Problem, Unauthorized, ValidationFailed
+from builder.errors import AppError, Conflict, Problem, Unauthorized, ValidationFailed
 from builder.extensions import db
 from builder.i18n import gettext
 from builder.runtime import signing
@@ -164,6 +164,8 @@ def receive(token: str, raw: bytes, headers: Mapping[str, str], ip: str,
                 _record_values(resolved.entry, document))
         except ValidationFailed as error:
             raise _from_payload(error, resolved.entry) from None
+        except IntegrityError:  # a unique value taken by a concurrent write
+            raise Conflict(gettext("error.integrity")) from None
         if external is not None:
             row.record_id = int(record["id"])
         _log(resolved, 201, ip, raw, external, int(record["id"]), None)

@@ -25,12 +25,14 @@ def init_app(app: Flask) -> None:
     from builder.runtime.api.notifications import admin_blp as deliveries_blp
     from builder.runtime.api.notifications import inbox_blp as notifications_blp
     from builder.runtime.api.records import blp as records_blp
+    from builder.runtime.api.stages import blp as stages_blp
 
     api.register_blueprint(apps_blp)
     api.register_blueprint(records_blp)
     api.register_blueprint(files_blp)
     api.register_blueprint(documents_blp)
     api.register_blueprint(approvals_blp)
+    api.register_blueprint(stages_blp)
     api.register_blueprint(notifications_blp)
     api.register_blueprint(deliveries_blp)
     api.register_blueprint(public_blp)

@@ -32,7 +32,7 @@ blp = Blueprint("automations", __name__, url_prefix="/api",
 MAX_PAYLOAD_BYTES = 1024 * 1024
 
 
-class RunSchema(Schema):
+class AutomationRunSchema(Schema):
     id = fields.Integer()
     automation = fields.String()
     kind = fields.String(metadata={"description": "automation, or sla for an SLA step"})
@@ -50,12 +50,12 @@ class RunSchema(Schema):
     finished_at = fields.String(allow_none=True, metadata={"format": "date-time"})
 
 
-class RunPageSchema(Schema):
-    items = fields.List(fields.Nested(RunSchema))
+class AutomationRunPageSchema(Schema):
+    items = fields.List(fields.Nested(AutomationRunSchema))
     next_before = fields.Integer(allow_none=True)
 
 
-class RunArgsSchema(Schema):
+class AutomationRunArgsSchema(Schema):
     kind = fields.String(load_default=AUTOMATION, validate=validate.OneOf((AUTOMATION, SLA)),
                          metadata={"description": "sla: the runs of the SLA policy <key>"})
     status = fields.String(validate=validate.OneOf(RUN_STATUSES))
@@ -75,13 +75,13 @@ class AutomationListSchema(Schema):
     items = fields.List(fields.Nested(AutomationSchema))
 
 
-class HookSchema(Schema):
+class AutomationHookSchema(Schema):
     url = fields.String(metadata={"description": "POST JSON here; shown only once"})
     token = fields.String()
     created_at = fields.DateTime()
 
 
-class HookCallSchema(Schema):
+class AutomationHookCallSchema(Schema):
     run = fields.Integer(allow_none=True,
                          metadata={"description": "The queued run; null if the condition "
                                                   "did not hold"})
@@ -101,8 +101,8 @@ def list_automations(app_key: str) -> Any:
 
 
 @blp.route("/apps/<app_key>/automations/<key>/runs", methods=["GET"])
-@blp.arguments(RunArgsSchema, location="query")
-@blp.response(200, RunPageSchema)
+@blp.arguments(AutomationRunArgsSchema, location="query")
+@blp.response(200, AutomationRunPageSchema)
 def list_runs(args: dict[str, Any], app_key: str, key: str) -> Any:
     """The run log of an automation, newest first."""
     user = require_tenant_admin()
@@ -114,7 +114,7 @@ def list_runs(args: dict[str, Any], app_key: str, key: str) -> Any:
 
 @blp.route("/apps/<app_key>/automations/<key>/hook")
 class Hook(MethodView):
-    @blp.response(201, HookSchema)
+    @blp.response(201, AutomationHookSchema)
     def post(self, app_key: str, key: str) -> Any:
         """A new secret URL for a webhook-triggered automation (the old one stops)."""
         user = require_tenant_admin()
@@ -166,7 +166,7 @@ def record_sla(app_key: str, entity_key: str, record_id: int) -> Any:
 
 
 @blp.route("/automations/hooks/<token>", methods=["POST"])
-@blp.response(202, HookCallSchema)
+@blp.response(202, AutomationHookCallSchema)
 def call_hook(token: str) -> Any:
     """Run a webhook-triggered automation with the JSON body as ``$payload``."""
     if (request.content_length or 0) > MAX_PAYLOAD_BYTES:

@@ -125,7 +125,8 @@ def test_call_webhook_posts_json_to_a_real_server_after_the_run_commits(
     assert request["json"] == {"lead": "无锡电子", "score": 42, "source": "crm"}
     [run] = runs(client, admin_headers, "push")
     assert run["status"] == "succeeded"
-    assert run["result"][0]["delivery"]["status"] == 200
+    assert run["result"][0]["delivery"] == {"ok": True, "response": '{"errcode": 0}',
+                                            "attempts": 1}
 
 
 def test_a_failed_run_calls_no_webhook(client: Any, admin_headers: Any,
@@ -139,3 +140,76 @@ def test_a_failed_run_calls_no_webhook(client: Any, admin_headers: Any,
     assert received.requests == []
     [run] = runs(client, admin_headers, "push_then_fail")
     assert run["status"] == "failed"
+
+
+def test_notify_reaches_a_dingtalk_robot_and_the_inboxes_of_owner_and_manager(
+        client: Any, admin_headers: Any, make_user: Any, auth_headers: Any, tenant: Any,
+        run_jobs: Any) -> None:
+    from builder.extensions import db
+    from builder.platform import service
+
+    manager = make_user(tenant, "manager", team="east")
+    rep = make_user(tenant, "rep", team="east")
+    team = service.get_user(tenant.id, rep.id).teams[0]
+    team.manager_id = manager.id
+    db.session.commit()
+    with http_server() as (url, received):
+        setup(client, admin_headers, automation(
+            "hot_lead", {"type": "field_changed", "field": "priority", "to": "urgent"},
+            [{"type": "notify", "to": ["owner", {"manager_of": "owner"}],
+              "subject": {"zh-CN": "紧急线索：{name}", "en": "Urgent lead: {name}"},
+              "message": "评分 {score}，请立即跟进", "channels": ["inbox", "dingtalk"],
+              "webhook": {"url": url + "/robot/send?access_token=t0k3n"}}]))
+        lead = new_lead(client, auth_headers(rep), name="宁波模具", score=95)
+        patch(client, auth_headers(rep), "lead", lead, {"priority": "urgent"}, app=APP)
+        run_jobs()
+        assert received.event.wait(10)
+    [request] = received.requests
+    assert request["path"] == "/robot/send?access_token=t0k3n"
+    payload = request["json"]
+    assert payload["msgtype"] == "markdown"
+    assert payload["markdown"]["title"] == "紧急线索：宁波模具"
+    assert "评分 95，请立即跟进" in payload["markdown"]["text"]
+    [run] = runs(client, admin_headers, "hot_lead")
+    assert run["status"] == "succeeded" and run["result"][0]["recipients"] == [rep.id,
+                                                                              manager.id]
+    for person in (rep, manager):
+        inbox = client.get("/api/notifications", headers=auth_headers(person)).get_json()
+        [note] = inbox["items"]
+        assert note["subject"] == "紧急线索：宁波模具"
+    bystander = make_user(tenant, "bystander", team="east")
+    assert client.get("/api/notifications", headers=auth_headers(bystander)
+                      ).get_json()["items"] == []
+
+
+def test_a_failed_webhook_call_is_tried_again_later(client: Any, admin_headers: Any,
+                                                   run_jobs: Any) -> None:
+    from datetime import timedelta
+
+    from builder import clock
+    from builder.runtime.jobs import timers
+
+    with http_server() as (url, received):
+        received.status = 503
+        setup(client, admin_headers, automation("push", {"type": "created"}, [
+            {"type": "call_webhook", "url": url, "secret": "s3cret"}]))
+        clock.travel_to(clock.now(), frozen=True)
+        lead = new_lead(client, admin_headers)
+        run_jobs()
+        [run] = runs(client, admin_headers, "push")
+        delivery = run["result"][0]["delivery"]
+        assert delivery["ok"] is False and delivery["attempts"] == 1 and "503" in delivery[
+            "error"]
+        received.status = 200
+        clock.advance(timedelta(seconds=29))
+        timers.run_due()
+        assert len(received.requests) == 1
+        clock.advance(timedelta(seconds=1))
+        timers.run_due()
+        assert len(received.requests) == 2
+    [run] = runs(client, admin_headers, "push")
+    assert run["result"][0]["delivery"]["ok"] is True
+    assert run["result"][0]["delivery"]["attempts"] == 2
+    second = received.requests[1]
+    assert second["json"]["id"] == lead["id"]  # no body: the record
+    assert second["headers"]["X-Builder-Signature"].startswith("sha256=")

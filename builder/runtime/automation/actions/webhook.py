@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -23,6 +21,7 @@ from builder import clock
 from builder.errors import Problem
 from builder.extensions import db
 from builder.i18n import gettext
+from builder.runtime import signing
 from builder.runtime.automation.actions.base import (
     Action,
     ActionContext,
@@ -33,14 +32,14 @@ from builder.runtime.automation.context import iso
 from builder.runtime.automation.models import AutomationRun
 from builder.runtime.automation.params import problem, require
 from builder.runtime.jobs import DueTimer, job, submit, timer_handler, timers
+from builder.runtime.notify.channels.base import DeliveryFailed
+from builder.runtime.notify.channels.http import dumps, post_json
 
 log = logging.getLogger(__name__)
 
-METHODS = ("POST", "PUT", "PATCH")
 RETRY_TIMER = "automation.webhook"
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(seconds=30)
-TIMEOUT_SECONDS = 10
 MAX_RESPONSE_CHARS = 500
 
 
@@ -49,31 +48,30 @@ def _valid_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def send_json(url: str, body: Any, method: str = "POST",
-              headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Send ``body`` as JSON; returns ``{"status", "response"}`` or ``{"error"}``."""
-    request = urllib.request.Request(
-        url, data=json.dumps(body, ensure_ascii=False, default=str).encode("utf-8"),
-        method=method, headers={"Content-Type": "application/json; charset=utf-8",
-                                "User-Agent": "builder-automation", **dict(headers or {})})
+def send_json(url: str, body: Any, headers: Mapping[str, str] | None = None,
+              secret: str | None = None) -> dict[str, Any]:
+    """POST ``body`` as JSON (signed with ``secret`` if given); ``{"ok": true,
+    "response"}`` or ``{"ok": false, "error"}``."""
+    raw = dumps(body)
+    sent = dict(headers or {})
+    if secret:
+        sent.update(signing.signed_headers(secret, int(clock.now().timestamp()), raw))
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            text = response.read(MAX_RESPONSE_CHARS * 4).decode("utf-8", "replace")
-            return {"status": response.status, "response": text[:MAX_RESPONSE_CHARS]}
-    except urllib.error.HTTPError as error:
-        return {"status": error.code, "error": str(error.reason)[:MAX_RESPONSE_CHARS]}
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        return {"error": str(getattr(error, "reason", error))[:MAX_RESPONSE_CHARS]}
+        answer = post_json(url, raw, sent)
+    except DeliveryFailed as failure:
+        return {"ok": False, "error": str(failure)[:MAX_RESPONSE_CHARS]}
+    text = json.dumps(answer, ensure_ascii=False) if answer is not None else None
+    return {"ok": True, "response": text[:MAX_RESPONSE_CHARS] if text else None}
 
 
 def attempt(tenant_id: int, run_id: int, index: int, request: dict[str, Any],
             number: int) -> dict[str, Any]:
     """Make the request of action ``index`` of a committed run once, in the caller's
     transaction: log the outcome on the run, schedule the next attempt if it failed."""
-    outcome = send_json(request["url"], request.get("body"), request.get("method", "POST"),
-                        request.get("headers"))
+    outcome = send_json(request["url"], request.get("body"), request.get("headers"),
+                        request.get("secret"))
     outcome["attempts"] = number
-    if "error" in outcome or not 200 <= int(outcome.get("status", 0)) < 300:
+    if not outcome["ok"]:
         log.warning("webhook of run %s to %s failed: %s", run_id, request["url"], outcome)
         if number < MAX_ATTEMPTS:
             due = clock.now() + FIRST_RETRY * 2 ** (number - 1)
@@ -107,9 +105,10 @@ def retry(timer: DueTimer) -> None:
 
 @action_registry.register
 class CallWebhook(Action):
-    """``{"type": "call_webhook", "url": "https://...", "method": "POST", "headers": {...},
-    "body": <JsonLogic or an object of JsonLogic values>}``. Without ``body`` the record is
-    sent. ``url`` and header values may hold ``{field}`` placeholders."""
+    """``{"type": "call_webhook", "url": "https://...", "headers": {...}, "secret": ...,
+    "body": <JsonLogic or an object of JsonLogic values>}``: a POST of JSON. Without
+    ``body`` the record is sent. ``url`` and header values may hold ``{field}``
+    placeholders; with ``secret`` the call is signed (``X-Builder-Signature``)."""
 
     type = "call_webhook"
 
@@ -119,8 +118,8 @@ class CallWebhook(Action):
             raise ActionFailed(gettext("automation.error.bad_url", url=url))
         body = ctx.value(params["body"]) if "body" in params else ctx.record
         headers = {str(k): ctx.text(v) for k, v in (params.get("headers") or {}).items()}
-        request = {"url": url, "method": str(params.get("method", "POST")).upper(),
-                   "headers": headers, "body": body}
+        request = {"url": url, "headers": headers, "body": body,
+                   "secret": params.get("secret")}
         submit(deliver, (ctx.tenant_id, ctx.run_id, ctx.action_index, request),
                tenant_id=ctx.tenant_id)
         return {"url": url, "delivery": None}
@@ -131,9 +130,8 @@ class CallWebhook(Action):
         url = params.get("url")
         if isinstance(url, str) and "{" not in url and not _valid_url(url):
             found.append(problem(f"{path}.url", "bad_url", url=url))
-        if str(params.get("method", "POST")).upper() not in METHODS:
-            found.append(problem(f"{path}.method", "param_choice", param="method",
-                                 choices=", ".join(METHODS)))
+        if params.get("secret") is not None and not isinstance(params["secret"], str):
+            found.append(problem(f"{path}.secret", "param_type", param="secret"))
         headers = params.get("headers")
         if headers is not None and not isinstance(headers, dict):
             found.append(problem(f"{path}.headers", "param_type", param="headers"))

@@ -279,7 +279,8 @@ def test_every_widget_equals_independent_sql_and_drills_to_its_records(
     assert rows[0]["label"] in ("r1", "r2", "r3", "r4", "r5")
 
     # funnel over all time: now in each stage, reached (now there or later, lost apart)
-    per_stage = dict(world.sql("[stage], count(*)", "1 = 1 GROUP BY [stage]").tuples().all())
+    per_stage = {row[0]: row[1] for row in world.sql("[stage], count(*)",
+                                                     "1 = 1 GROUP BY [stage]")}
     ordered = [s for s in STAGES if s != "lost"]
     stages = data["funnel"]["stages"]
     assert [s["stage"] for s in stages] == ordered

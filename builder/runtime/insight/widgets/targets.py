@@ -122,8 +122,8 @@ class TargetVsActual(Widget):
             actual = {team: sum(v or 0 for owner, v in by_owner.items() if owner in ids)
                       for team, ids in teams.items()}
             names = {t: t for t in {*actual, *targets}}
-            names.update(dict(db.session.execute(sa.select(Team.key, Team.name).where(
-                Team.tenant_id == query.store.tenant_id)).tuples().all()))
+            names.update({row.key: row.name for row in db.session.execute(
+                sa.select(Team.key, Team.name).where(Team.tenant_id == query.store.tenant_id))})
         else:
             actual = query.values(window, Group(field=dimension))
             names = labels(query.store, ctx.stores, dimension, [*{*actual, *targets}])

@@ -182,8 +182,9 @@ def needs_context(logic: Any) -> bool:
 
 
 def bind(logic: Any, context: Mapping[str, Any]) -> Any:
-    """``logic`` with every ``$``-value replaced by its value in ``context``, so that the
-    result stands alone: ``to_sql(bind(scope, ctx), resolve)`` needs no context."""
+    """``logic`` with the ``$``-values of ``context`` (``$user``) replaced by their values,
+    so that the result stands alone: ``to_sql(bind(scope, ctx), resolve)`` needs no
+    ``$user``. Other ``$``-values (``$now``) stay for the query to bind."""
     if isinstance(logic, list):
         return [bind(item, context) for item in logic]
     if not isinstance(logic, Mapping) or len(logic) != 1:
@@ -191,7 +192,7 @@ def bind(logic: Any, context: Mapping[str, Any]) -> Any:
     op, args = next(iter(logic.items()))
     if op == "var":
         name = args[0] if isinstance(args, list) and args else args
-        if isinstance(name, str) and name.startswith("$"):
+        if isinstance(name, str) and name.split(".", 1)[0] in context:
             value = evaluate(logic, context)
             return logic if isinstance(value, Mapping) else value  # no object literals
         return logic

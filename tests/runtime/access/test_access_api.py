@@ -258,3 +258,24 @@ def test_app_admins_configure_their_app(
                           headers=auth_headers(user)).status_code == 403
     assert client.post("/api/apps", headers=designer,
                        json={"definition": sales_app() | {"key": "other"}}).status_code == 403
+
+
+def test_several_roles_add_up(
+        client: Any, org: Org, deals: Any, auth_headers: Any, tenant: Any,
+        make_user: Any) -> None:
+    both = auth_headers(make_user(tenant, "lead", roles=("rep", "manager"),
+                                  team="west"))
+    theirs = deals["outsider"]  # west's deal: reached through the manager role only
+    listed = client.get(url(), headers=both)
+    assert names(listed) == ["outsider deal"]
+    assert "cost" in listed.get_json()["items"][0]  # the manager role does not hide it
+    changed = client.patch(url(record_id=theirs["id"]), headers=both, json={
+        "version": theirs["version"], "data": {"approved": True, "cost": 2}})
+    assert changed.status_code == 200, changed.get_json()
+    # deleting comes from the rep role, whose scope is the user's own deals only
+    assert client.delete(url(record_id=theirs["id"]), headers=both).status_code == 403
+    own = client.post(url(), headers=both, json={"data": {"name": "lead deal"}}).get_json()
+    assert client.delete(url(record_id=own["id"]), headers=both).status_code == 200
+    rep = auth_headers(org.rep)
+    assert client.patch(url(record_id=theirs["id"]), headers=rep, json={
+        "version": 1, "data": {"name": "x"}}).status_code == 404

@@ -144,7 +144,7 @@ class Linker:
     # -- the passes -----------------------------------------------------------------------
 
     def run(self) -> list[Problem]:
-        from builder.schema import linker_processes
+        from builder.schema import linker_documents, linker_processes
 
         self.collect()
         self.link_entities()
@@ -153,6 +153,7 @@ class Linker:
         self.link_metrics()
         self.link_dashboards()
         self.link_roles()
+        linker_documents.link_documents(self)
         return self.problems
 
     def collect(self) -> None:

@@ -65,8 +65,10 @@ def _approver(linker: Linker, info: EntityInfo | None, path: str, approver: Any)
 def _outcome(linker: Linker, info: EntityInfo | None, path: str, outcome: Any) -> None:
     values = outcome.get("set") if isinstance(outcome, Mapping) else None
     if isinstance(values, Mapping):
-        for key in values:
+        for key, value in values.items():
             linker.field(info, key, f"{path}.set.{key}", system=False)
+            if isinstance(value, Mapping) and "logic" in value:
+                linker.logic(value["logic"], f"{path}.set.{key}.logic", info)
 
 
 def link_approval_chains(linker: Linker) -> None:

@@ -30,6 +30,7 @@ TRIGGERS = ("created", "updated", "field_changed", "opened", "not_opened", "stag
             "stage_left", "approval_decided", "webhook", "schedule", "date_reached",
             "no_activity")
 APPROVER_TYPES = ("user", "role", "manager_of", "field")
+NO_APPROVER_POLICIES = ("fail", "skip", "admins")
 STRATEGIES = ("round_robin", "least_open", "available_only", "field")
 SLA_STARTS = ("created", "stage_entered", "field_set")
 TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
@@ -97,6 +98,9 @@ class StepSchema(StrictSchema):
     when = JsonLogic()
     mode = Str(load_default="any", validate=OneOf("any", "all"))
     approver = Object(ApproverSchema, required=True)
+    #: when the approvers resolve to nobody: refuse (fail), skip with a trail entry (skip)
+    #: or hand the step to the tenant admins (admins)
+    if_no_approver = Str(load_default="fail", validate=OneOf(*NO_APPROVER_POLICIES))
 
 
 class OutcomeSchema(StrictSchema):

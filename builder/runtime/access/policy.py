@@ -11,8 +11,9 @@ union of every grant the user holds:
 - a field is readable when some grant allowing ``read`` does not hide it, writable when
   some grant allowing ``create`` or ``update`` neither hides it nor makes it read-only.
 
-Tenant admins may do everything. An app without roles is open: everyone in the tenant may
-do everything but configure it (only tenant admins do that). Sub-table rows belong to their
+Tenant admins may do everything. An app whose roles grant no permissions (it may have
+none, or use them only to name approvers) is open: everyone in the tenant may do
+everything but configure it (only tenant admins do that). Sub-table rows belong to their
 parent record: the parent's rights decide what may be done with them, and the child
 entity's own permissions only hide fields or make them read-only.
 """
@@ -136,12 +137,18 @@ def _grants(store: EntityStore, user: Any) -> tuple[Grant, ...]:
                  if permission.get("entity") in (store.key, ALL_ENTITIES))
 
 
+def controlled(definition: Mapping[str, Any]) -> bool:
+    """Whether the app restricts access: some role of it grants permissions (roles
+    without permissions only name approvers or assignment pools)."""
+    return any(role.get("permissions") for role in definition.get("roles") or ())
+
+
 def rights(store: EntityStore, user: Any) -> Rights:
     """The rights of ``user`` (a platform ``User``) on ``store``'s entity."""
     fields = frozenset(store.fields)
     if getattr(user, "is_tenant_admin", False):
         return Rights(FULL, fields)
-    if not store.app.get("roles"):
+    if not controlled(store.app):
         return Rights(OPEN, fields)
     return Rights(GRANTED, fields, _grants(store, user))
 

@@ -279,3 +279,13 @@ def test_several_roles_add_up(
     rep = auth_headers(org.rep)
     assert client.patch(url(record_id=theirs["id"]), headers=rep, json={
         "version": 1, "data": {"name": "x"}}).status_code == 404
+
+
+def test_roles_that_only_name_approvers_leave_the_app_open(
+        client: Any, tenant: Any, admin_headers: Any, make_user: Any, auth_headers: Any) -> None:
+    definition = sales_app(roles=False)
+    definition["roles"] = [{"key": "finance", "title": {"zh-CN": "财务"}}]
+    publish(client, admin_headers, definition)
+    anyone = auth_headers(make_user(tenant, "anyone"))
+    created = client.post(url(), headers=anyone, json={"data": {"name": "d", "cost": 1}})
+    assert created.status_code == 201 and created.get_json()["cost"] == 1

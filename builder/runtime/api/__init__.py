@@ -21,10 +21,12 @@ def init_app(app: Flask) -> None:
     from builder.runtime.api.documents import blp as documents_blp
     from builder.runtime.api.files import blp as files_blp
     from builder.runtime.api.records import blp as records_blp
+    from builder.runtime.api.stages import blp as stages_blp
 
     api.register_blueprint(apps_blp)
     api.register_blueprint(records_blp)
     api.register_blueprint(files_blp)
     api.register_blueprint(documents_blp)
     api.register_blueprint(approvals_blp)
+    api.register_blueprint(stages_blp)
     app.register_blueprint(docs_blp)

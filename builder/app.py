@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from builder import database, platform
+from builder import database, platform, webapp
 from builder.config import Config
 from builder.extensions import api, db
 from builder.runtime import api as runtime_api
@@ -23,4 +23,5 @@ def create_app(config: Config | None = None) -> Flask:
     platform.init_app(app)
     runtime_api.init_app(app)
     jobs.init_app(app)
+    webapp.init_app(app)
     return app

@@ -29,6 +29,11 @@ export const i18n = createI18n({
   messages: { 'zh-CN': zhCN, en },
   missingWarn: false,
   fallbackWarn: false,
+  // a key missing from a catalogue is kept where the browser tests can see it
+  missing: (locale, key) => {
+    window.__missingMessages = [...(window.__missingMessages || []), `${locale}:${key}`]
+    return key
+  },
 })
 
 export const language = computed(() => i18n.global.locale.value)

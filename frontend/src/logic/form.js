@@ -93,3 +93,10 @@ export function changedValues(entity, values, original, context) {
   }
   return changes
 }
+
+/** The field that names a record: the entity's `title_field`, else its first text field. */
+export function titleFieldOf(entity) {
+  if (entity?.title_field) return entity.title_field
+  const first = (entity?.fields || []).find((f) => ['text', 'autonumber'].includes(f.type))
+  return first ? first.key : null
+}

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
@@ -37,8 +38,10 @@ PASSWORD = "secret-pass"
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if CHROMIUM:
         return
-    skip = pytest.mark.skip(reason="chromium is not installed (apt-get install chromium "
-                                   "fonts-noto-cjk); .ci/run installs it")
+    reason = "chromium is not installed (apt-get install chromium fonts-noto-cjk)"
+    if os.environ.get("CI"):
+        raise pytest.UsageError(f"{reason}: CI must run the browser tests (.ci/run installs it)")
+    skip = pytest.mark.skip(reason=reason)
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.fspath)).parents:

@@ -15,7 +15,8 @@ from tests.browser.conftest import login, untranslated
 def choose(page: Page, select: Any, option: str) -> None:
     """Open an Element Plus select and click one of its options."""
     select.click()
-    page.locator(".el-select-dropdown:visible .el-select-dropdown__item", has_text=option).first.click()
+    items = page.locator(".el-select-dropdown:visible .el-select-dropdown__item")
+    items.filter(has_text=option).first.click()
 
 
 def drag_field(page: Page, field_type: str, section: int = 0) -> None:

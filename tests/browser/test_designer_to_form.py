@@ -63,26 +63,32 @@ def test_manager_designs_and_publishes_then_rep_fills_the_form(
     expect(cards.nth(4)).to_contain_text("日期")
     shots(page, "five-fields")
 
+    # --- reorder by drag: the date goes first; two columns ------------------------------
+    cards.nth(4).drag_to(cards.nth(0), target_position={"x": 20, "y": 4})
+    expect(cards.nth(0)).to_contain_text("日期")
+    expect(cards.nth(1)).to_contain_text("单行文本")
+    choose(page, page.get_by_test_id("section-columns"), "2 列")
+
     # --- properties: titles (keys follow), required, options, a minimum ------------------
-    cards.nth(0).click()
+    cards.nth(1).click()
     set_titles(page, "客户名称", "Customer name")
     page.get_by_test_id("prop-required").click()
     expect(page.get_by_test_id("prop-key")).to_have_value("customer_name")
 
-    page.locator("[data-test^=field-card-]").nth(1).click()
+    page.locator("[data-test^=field-card-]").nth(2).click()
     set_titles(page, "客户级别", "Level")
     page.get_by_test_id("option-0").get_by_test_id("option-title-zh").fill("重点客户")
     page.get_by_test_id("option-0").get_by_test_id("option-title-en").fill("Key account")
     page.get_by_test_id("option-1").get_by_test_id("option-title-zh").fill("普通客户")
     page.get_by_test_id("option-1").get_by_test_id("option-title-en").fill("Regular")
 
-    page.locator("[data-test^=field-card-]").nth(2).click()
+    page.locator("[data-test^=field-card-]").nth(3).click()
     set_titles(page, "预算", "Budget")
     page.get_by_test_id("prop-min").locator("input").fill("0")
     page.get_by_test_id("prop-min").locator("input").blur()
 
     # --- the notes field shows only when the level is "key account" ----------------------
-    page.locator("[data-test^=field-card-]").nth(3).click()
+    page.locator("[data-test^=field-card-]").nth(4).click()
     set_titles(page, "重点说明", "Key account notes")
     page.get_by_test_id("prop-visible-toggle").click()
     builder = page.get_by_test_id("visible-when")
@@ -91,7 +97,7 @@ def test_manager_designs_and_publishes_then_rep_fills_the_form(
     choose(page, builder.get_by_test_id("condition-value"), "重点客户")
     expect(page.locator("[data-test=field-card-key_account_notes] .conditional")).to_be_visible()
 
-    page.locator("[data-test^=field-card-]").nth(4).click()
+    page.locator("[data-test^=field-card-]").nth(0).click()
     set_titles(page, "签约日期", "Signed on")
     shots(page, "rule-set")
 
@@ -99,6 +105,9 @@ def test_manager_designs_and_publishes_then_rep_fills_the_form(
     page.get_by_test_id("mode-preview").click()
     preview = page.get_by_test_id("preview")
     expect(preview.locator("[data-field=key_account_notes]")).to_have_count(0)
+    first, second = (preview.locator(f"[data-field={key}]").bounding_box()
+                     for key in ("signed_on", "customer_name"))
+    assert first and second and second["x"] > first["x"] + 100  # side by side: two columns
     choose(page, preview.locator("[data-field=level] .el-select"), "重点客户")
     expect(preview.locator("[data-field=key_account_notes]")).to_be_visible()
     choose(page, preview.locator("[data-field=level] .el-select"), "普通客户")
@@ -131,6 +140,9 @@ def test_manager_designs_and_publishes_then_rep_fills_the_form(
         form = rep.get_by_test_id("record-form")
         expect(form.locator("[data-field=customer_name]")).to_be_visible()
         expect(form.locator("[data-field=key_account_notes]")).to_have_count(0)
+        first, second = (form.locator(f"[data-field={key}]").bounding_box()
+                         for key in ("signed_on", "customer_name"))
+        assert first and second and second["y"] > first["y"]  # one column on a phone
         form.locator("[data-field=customer_name] input").fill("华东制造")
         choose(rep, form.locator("[data-field=level] .el-select"), "重点客户")
         expect(form.locator("[data-field=key_account_notes]")).to_be_visible()

@@ -32,6 +32,7 @@ from builder.schema.common import (
     keys,
     many,
 )
+from builder.schema.documents import PrintTemplateSchema
 from builder.schema.field_types import field_type_registry
 from builder.schema.processes import (
     ApprovalChainSchema,
@@ -289,6 +290,7 @@ class AppSchema(StrictSchema):
     metrics = many(MetricSchema)
     dashboards = many(DashboardSchema)
     roles = many(RoleSchema)
+    print_templates = many(PrintTemplateSchema)
 
 
 __all__ = [

@@ -30,6 +30,7 @@ TRIGGERS = ("created", "updated", "field_changed", "opened", "not_opened", "stag
             "stage_left", "approval_decided", "webhook", "schedule", "date_reached",
             "no_activity")
 APPROVER_TYPES = ("user", "role", "manager_of", "field")
+NO_APPROVER_POLICIES = ("fail", "skip", "admins")
 STRATEGIES = ("round_robin", "least_open", "available_only", "field")
 SLA_STARTS = ("created", "stage_entered", "field_set")
 TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
@@ -40,6 +41,8 @@ TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 class DeliverableSchema(StrictSchema):
     field = Key(required=True)
+    #: records of this entity whose relation ``field`` points at the record are counted
+    entity = Key()
     min_count = Int(validate=Between(1))
     message = LanguageMap()
 
@@ -50,6 +53,8 @@ class StageSchema(StrictSchema):
     probability = Num(validate=Between(0, 100))
     entry = JsonLogic()
     exit = JsonLogic()
+    entry_message = LanguageMap()
+    exit_message = LanguageMap()
     deliverables = many(DeliverableSchema)
     sla_hours = Num(validate=Between(0))
     terminal = Str(allow_none=True, validate=OneOf("won", "lost"))
@@ -70,6 +75,8 @@ class StageFlowSchema(StrictSchema):
     stages = many(StageSchema, required=True)
     transitions = many(TransitionSchema)
     auto_advance = Bool(load_default=False)
+    #: the money/number field weighted by the stages' probabilities in the forecast
+    amount_field = Key()
 
 
 # -- approvals ----------------------------------------------------------------------------
@@ -97,6 +104,9 @@ class StepSchema(StrictSchema):
     when = JsonLogic()
     mode = Str(load_default="any", validate=OneOf("any", "all"))
     approver = Object(ApproverSchema, required=True)
+    #: when the approvers resolve to nobody: refuse (fail), skip with a trail entry (skip)
+    #: or hand the step to the tenant admins (admins)
+    if_no_approver = Str(load_default="fail", validate=OneOf(*NO_APPROVER_POLICIES))
 
 
 class OutcomeSchema(StrictSchema):

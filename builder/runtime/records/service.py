@@ -169,7 +169,7 @@ class RecordService:
             validator.raise_if_problems()
             assert prepared is not None
             if not prepared.changed:
-                db.session.rollback()
+                self._unchanged()
                 return before
             events.record_hooks.check(self._change(events.UPDATE, now, before,
                                                    prepared.record, prepared, record_id))
@@ -225,6 +225,12 @@ class RecordService:
             db.session.commit()
         else:
             db.session.flush()
+
+    def _unchanged(self) -> None:
+        """Nothing to write: end our own read transaction, never a caller's (``commit=False``
+        callers may have written other things in it)."""
+        if self._commit:
+            db.session.rollback()
 
     def _stale(self, current: int) -> Conflict:
         return Conflict(gettext("records.error.stale_version", version=current),
@@ -317,7 +323,7 @@ class RecordService:
             if version is not None and row["version"] != version:
                 raise self._stale(row["version"])
             if bool(row["deleted"]) == deleted:
-                db.session.rollback()
+                self._unchanged()
                 return self.get(record_id)
             action = events.DELETE if deleted else events.RESTORE
             before = self.get(record_id)

@@ -77,6 +77,17 @@ class FieldType(Registrable):
         """Stored value → JSON for API output and rule evaluation."""
         return value
 
+    def from_cell(self, value: Any, field: Mapping[str, Any]) -> Any:
+        """A spreadsheet cell (str, int, float, bool, datetime) → input for ``parse``.
+
+        Spreadsheets store whole numbers as floats (a phone number ``13800138000.0``), so
+        those become ints; text is stripped."""
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            return value.strip()
+        return value
+
     def convert(self, value: Any, from_field: Mapping[str, Any], field: Mapping[str, Any]) -> Any:
         """A value stored under another type → this type; raise ``FieldValueError`` if it can't."""
         if value is None:

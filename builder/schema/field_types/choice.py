@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -114,6 +115,12 @@ class MultiSelectType(FieldType):
 
     def to_json(self, value: Any, field: Mapping[str, Any]) -> Any:
         return value if value else []
+
+    def from_cell(self, value: Any, field: Mapping[str, Any]) -> Any:
+        """Options in one cell, separated by commas, 、 or semicolons."""
+        if isinstance(value, str):
+            return [v.strip() for v in re.split(r"[,，、;；]", value) if v.strip()]
+        return super().from_cell(value, field)
 
     def lint(self, field: Mapping[str, Any], ctx: LintContext) -> list[Problem]:
         return _lint_options(field, ctx)

@@ -1,0 +1,1 @@
+"""Documents: spreadsheets in (import) and out (export), and records printed to PDF."""

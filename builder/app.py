@@ -9,6 +9,7 @@ from builder.config import Config
 from builder.extensions import api, db
 from builder.runtime import api as runtime_api
 from builder.runtime import jobs
+from builder.runtime.automation import assignment
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -23,4 +24,5 @@ def create_app(config: Config | None = None) -> Flask:
     platform.init_app(app)
     runtime_api.init_app(app)
     jobs.init_app(app)
+    assignment.init_app(app)
     return app

@@ -7,4 +7,5 @@ from __future__ import annotations
 
 import builder.designer.models
 import builder.platform.models
+import builder.runtime.automation.assignment_models
 import builder.runtime.storage.models  # noqa: F401

@@ -16,6 +16,7 @@ def init_errors(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     from builder.runtime.api.apps import blp as apps_blp
+    from builder.runtime.api.assignment import blp as assignment_blp
     from builder.runtime.api.docs import blp as docs_blp
     from builder.runtime.api.files import blp as files_blp
     from builder.runtime.api.records import blp as records_blp
@@ -23,4 +24,5 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(apps_blp)
     api.register_blueprint(records_blp)
     api.register_blueprint(files_blp)
+    api.register_blueprint(assignment_blp)
     app.register_blueprint(docs_blp)

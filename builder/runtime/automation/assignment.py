@@ -126,7 +126,8 @@ class Assigner:
         self.run_id = run_id
         self.context = rule_context(user)
         self.records = RecordService(store, user, commit=False)
-        self.cache: dict[str, list[int]] = {}
+        #: shared by the picks of this transaction (see ``Pick.cache``)
+        self.cache: dict[str, Any] = {}
 
     @property
     def field(self) -> str:
@@ -145,7 +146,9 @@ class Assigner:
 
         ``expect`` as for ``RecordService.set_owner`` (``None``: only if still unassigned).
         """
-        pools.lock_rule(self.store.tenant_id, self.store.app_key, self.rule["key"])
+        if "locked" not in self.cache:
+            pools.lock_rule(self.store.tenant_id, self.store.app_key, self.rule["key"])
+            self.cache["locked"] = True
         excluded = frozenset(exclude)
         for scope, item in self.matching(record):
             strategy = strategy_registry.get(item.get("strategy") or "round_robin")
@@ -154,16 +157,20 @@ class Assigner:
             user_id = strategy.pick(pick)
             if user_id is not None:
                 self.write(int(record["id"]), user_id, expect=expect, item=item,
-                           strategy=strategy.type)
+                           strategy=strategy.type, previous=record.get(self.field))
                 return user_id
         return None
 
     def write(self, record_id: int, user_id: int | None, *, expect: Any = ...,
-              item: Mapping[str, Any] | None = None, strategy: str | None = None
-              ) -> dict[str, Any]:
-        """Set the assignee through the records service and log it; returns the record."""
+              item: Mapping[str, Any] | None = None, strategy: str | None = None,
+              previous: Any = ...) -> dict[str, Any]:
+        """Set the assignee through the records service and log it; returns the record.
+
+        ``previous``: the assignee before, when the caller read it in this transaction.
+        """
         with events.acting(ENGINE):
-            before = self.records.get(record_id)
+            if previous is ...:
+                previous = self.records.get(record_id).get(self.field)
             after = self.records.set_owner(record_id, user_id, field=self.field,
                                            expect=expect)
         db.session.add(AssignmentLog(
@@ -171,7 +178,7 @@ class Assigner:
             entity_key=self.store.key, record_id=record_id, version=after["version"],
             field=self.field, kind=self.kind, rule_key=self.rule["key"],
             item_key=item.get("key") if item else None, strategy=strategy,
-            from_user_id=before.get(self.field), to_user_id=user_id,
+            from_user_id=previous, to_user_id=user_id,
             by_user_id=getattr(self.user, "id", None), run_id=self.run_id))
         db.session.flush()
         return after
@@ -246,7 +253,7 @@ def claim(store: EntityStore, record_id: int, user: User, *,
                 raise Conflict(gettext("assignment.error.claim_limit", count=held, max=limit),
                                limit=limit, held=held)
         try:
-            after = assigner.write(record_id, user.id, expect=None)
+            after = assigner.write(record_id, user.id, expect=None, previous=None)
         except Conflict as exc:
             if "holder" not in exc.extra:
                 raise
@@ -280,7 +287,7 @@ def release(store: EntityStore, record_id: int, user: User, *,
             raise Conflict(gettext("assignment.error.not_assigned"))
         if holder != user.id and not is_manager(store, rule, user):
             raise Forbidden(gettext("assignment.error.not_holder"))
-        after = assigner.write(record_id, None, expect=holder)
+        after = assigner.write(record_id, None, expect=holder, previous=holder)
         db.session.commit()
     except BaseException:
         db.session.rollback()

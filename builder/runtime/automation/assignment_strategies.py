@@ -35,18 +35,27 @@ class Pick:
     #: ``$``-values of the rule's conditions
     context: Mapping[str, Any]
     exclude: frozenset[int] = frozenset()
-    #: pool members by pool, shared by the picks of one batch
-    cache: dict[str, list[int]] = field(default_factory=dict)
+    #: pools, availability and rotation positions read so far in this transaction (which
+    #: holds the rule's lock, so the positions cannot change underneath)
+    cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tenant_id(self) -> int:
         return self.store.tenant_id
 
     def members(self, pool: Mapping[str, Any] | None) -> list[int]:
-        key = repr(sorted((pool or {}).items()))
+        key = f"pool:{sorted((pool or {}).items())!r}"
         if key not in self.cache:
             self.cache[key] = pools.pool_members(self.tenant_id, pool)
-        return self.cache[key]
+        members: list[int] = self.cache[key]
+        return members
+
+    def available(self, user_ids: list[int]) -> list[int]:
+        key = f"available:{user_ids!r}"
+        if key not in self.cache:
+            self.cache[key] = pools.available(self.tenant_id, user_ids)
+        available: list[int] = self.cache[key]
+        return available
 
     def loads(self, user_ids: Sequence[int]) -> dict[int, int]:
         return pools.open_loads(self.store, self.rule["field"], user_ids, self.rule.get("open"),
@@ -57,7 +66,7 @@ class Pick:
         ``max_open``, ascending."""
         ids = sorted(u for u in user_ids if u not in self.exclude)
         if ids and (only_available or self.item.get("available_only")):
-            ids = pools.available(self.tenant_id, ids)
+            ids = self.available(ids)
         limit = self.item.get("max_open")
         if ids and limit:
             loads = self.loads(ids)
@@ -65,10 +74,16 @@ class Pick:
         return ids
 
     def last(self, scope: str) -> int | None:
-        return pools.last_assignee(self.tenant_id, self.store.app_key, self.rule["key"], scope)
+        key = f"last:{scope}"
+        if key not in self.cache:
+            self.cache[key] = pools.last_assignee(self.tenant_id, self.store.app_key,
+                                                  self.rule["key"], scope)
+        last: int | None = self.cache[key]
+        return last
 
     def advance(self, scope: str, user_id: int) -> None:
         pools.advance(self.tenant_id, self.store.app_key, self.rule["key"], scope, user_id)
+        self.cache[f"last:{scope}"] = user_id
 
 
 class AssignmentStrategy(Registrable):

@@ -10,11 +10,16 @@ record still being unassigned. The run's counts are updated in the batch's trans
 so they are exact at every moment. When another engine refuses an assignment (a guard or
 listener raises), the batch is redone one record per transaction and the refused records
 are counted as ``failed``.
+
+SQLite has one writer at a time and waiting writers poll with a growing back-off, so a
+loop of back-to-back transactions would starve them (a rep saving a record would wait for
+the whole run); on SQLite the job pauses ``SQLITE_PAUSE`` seconds between batches.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -51,6 +56,8 @@ from builder.runtime.storage.tables import EntityStore, entity_store
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 50
+#: longer than the longest poll interval of SQLite's busy handler (100 ms)
+SQLITE_PAUSE = 0.12
 
 
 def _distributable(rule: Mapping[str, Any]) -> bool:
@@ -159,6 +166,12 @@ def _distribute(run_id: int, store: EntityStore, rule: Mapping[str, Any], user: 
             db.session.rollback()
             for record_id in ids:
                 _one_by_one(run_id, store, rule, user, record_id)
+        _let_others_write()
+
+
+def _let_others_write() -> None:
+    if db.session.get_bind().dialect.name == "sqlite":
+        time.sleep(SQLITE_PAUSE)
 
 
 def _next_batch(store: EntityStore, rule: Mapping[str, Any], context: Mapping[str, Any],

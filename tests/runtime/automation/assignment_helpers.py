@@ -26,7 +26,8 @@ def lead_entity() -> dict[str, Any]:
             option("east", "华东", "East"), option("north", "华北", "North"),
             option("south", "华南", "South")]),
         field("industry", "select", "行业", "Industry", options=[
-            option("manufacturing", "制造业", "Manufacturing"), option("retail", "零售", "Retail")]),
+            option("manufacturing", "制造业", "Manufacturing"),
+            option("retail", "零售", "Retail")]),
         field("budget", "money", "预算", "Budget", precision=2),
         field("score", "number", "评分", "Score", precision=0),
         field("status", "select", "状态", "Status", options=[

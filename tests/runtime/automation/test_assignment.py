@@ -237,3 +237,35 @@ def test_distribution_is_for_managers(client, tenant, admin_headers, make_user,
     assert owners(tenant) == {rep.id: 1}
     unknown = client.post(url("/assign"), json={"rule": "nope"}, headers=admin_headers)
     assert unknown.status_code == 404 and "nope" in unknown.get_json()["error"]["message"]
+
+
+@pytest.fixture
+def frozen_guard() -> Any:
+    """A guard, as an approval engine would register, refusing to move frozen leads."""
+    from builder.errors import Conflict
+    from builder.runtime.records import events
+
+    def refuse(change: events.RecordChange) -> None:
+        if "owner" in change.changed and str(change.after.get("name")).startswith("冻结"):
+            raise Conflict("frozen")
+
+    events.record_hooks.guard("test.frozen")(refuse)
+    yield
+    events.record_hooks.remove("test.frozen")
+
+
+def test_refused_assignments_are_counted_and_the_rest_goes_out(
+        client, tenant, admin_headers, make_user, run_jobs, frozen_guard):
+    first, second = reps(make_user, tenant, "sales", 2)
+    publish_leads(client, admin_headers, {
+        "key": "backlog", "on_create": False, "rules": [{"pool": {"team": "sales"}}]})
+    names = ["甲", "冻结乙", "丙", "丁", "冻结戊", "己"]
+    leads = system_leads(tenant, [{"name": name} for name in names])
+
+    run = distribute(client, admin_headers, run_jobs)
+
+    assert (run["assigned"], run["failed"], run["unassigned"]) == (4, 2, 0)
+    store = store_of(tenant)
+    got = {lead["name"]: RecordService(store, None).get(lead["id"])["owner"] for lead in leads}
+    assert got == {"甲": first.id, "冻结乙": None, "丙": second.id, "丁": first.id,
+                   "冻结戊": None, "己": second.id}

@@ -143,3 +143,30 @@ def test_claims_during_distribution_never_double_assign(
     assert claimed == {lead_id for lead_id, code in outcomes.items() if code == 200}
     assert set(outcomes.values()) <= {200, 409}
     assert sum(run.assigned for run in _runs()) == 400 - len(claimed)
+
+
+def test_concurrent_creates_keep_the_rotation_exact(client, tenant, admin_headers, make_user,
+                                                   auth_headers):
+    team = reps(make_user, tenant, "sales", 3)
+    publish_leads(client, admin_headers, {"key": "inbound",
+                                          "rules": [{"pool": {"team": "sales"}}]})
+    creators = {name: auth_headers(make_user(tenant, name)) for name in ("web", "import")}
+    db.session.commit()
+    failures: list[Any] = []
+
+    def create_leads(name: str) -> None:
+        for i in range(30):
+            response = client.post(url("/records"), json={"data": {"name": f"{name}{i}"}},
+                                   headers=creators[name])
+            if response.status_code != 201:
+                failures.append(response.get_json())
+
+    threads = [threading.Thread(target=create_leads, args=(name,)) for name in creators]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert owners(tenant) == {user.id: 20 for user in team}
+    assert set(assignments_per_record(tenant).values()) == {1}

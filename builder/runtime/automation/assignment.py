@@ -157,28 +157,29 @@ class Assigner:
             user_id = strategy.pick(pick)
             if user_id is not None:
                 self.write(int(record["id"]), user_id, expect=expect, item=item,
-                           strategy=strategy.type, previous=record.get(self.field))
+                           strategy=strategy.type)
                 return user_id
         return None
 
     def write(self, record_id: int, user_id: int | None, *, expect: Any = ...,
-              item: Mapping[str, Any] | None = None, strategy: str | None = None,
-              previous: Any = ...) -> dict[str, Any]:
-        """Set the assignee through the records service and log it; returns the record.
-
-        ``previous``: the assignee before, when the caller read it in this transaction.
-        """
+              item: Mapping[str, Any] | None = None, strategy: str | None = None
+              ) -> dict[str, Any]:
+        """Set the assignee through the records service and log the change (if there was
+        one); returns the record."""
+        table, column = self.store.table, pools.assignee_column(self.store, self.field)
+        current = db.session.execute(sa.select(table.c.version, column).where(
+            table.c.id == record_id)).first()
         with events.acting(ENGINE):
-            if previous is ...:
-                previous = self.records.get(record_id).get(self.field)
             after = self.records.set_owner(record_id, user_id, field=self.field,
                                            expect=expect)
+        if current is None or after["version"] == current[0]:
+            return after  # it was theirs already
         db.session.add(AssignmentLog(
             tenant_id=self.store.tenant_id, app_key=self.store.app_key,
             entity_key=self.store.key, record_id=record_id, version=after["version"],
             field=self.field, kind=self.kind, rule_key=self.rule["key"],
             item_key=item.get("key") if item else None, strategy=strategy,
-            from_user_id=previous, to_user_id=user_id,
+            from_user_id=current[1], to_user_id=user_id,
             by_user_id=getattr(self.user, "id", None), run_id=self.run_id))
         db.session.flush()
         return after
@@ -253,7 +254,7 @@ def claim(store: EntityStore, record_id: int, user: User, *,
                 raise Conflict(gettext("assignment.error.claim_limit", count=held, max=limit),
                                limit=limit, held=held)
         try:
-            after = assigner.write(record_id, user.id, expect=None, previous=None)
+            after = assigner.write(record_id, user.id, expect=None)
         except Conflict as exc:
             if "holder" not in exc.extra:
                 raise
@@ -287,7 +288,7 @@ def release(store: EntityStore, record_id: int, user: User, *,
             raise Conflict(gettext("assignment.error.not_assigned"))
         if holder != user.id and not is_manager(store, rule, user):
             raise Forbidden(gettext("assignment.error.not_holder"))
-        after = assigner.write(record_id, None, expect=holder, previous=holder)
+        after = assigner.write(record_id, None, expect=holder)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -214,6 +214,7 @@ def test_assign_record_reassigns_excluding_the_current_owner(client, tenant, adm
     assert assign_record(store, lead["id"], exclude=[a.id], user=None) == b.id
     assert assign_record(store, lead["id"], rule_key="backlog", exclude=[a.id, b.id]) == c.id
     assert assign_record(store, lead["id"], exclude=[a.id, b.id, c.id]) is None
+    assert assign_record(store, lead["id"], exclude=[a.id, b.id]) == c.id  # theirs already
     db.session.commit()
     history = client.get(url(f"/records/{lead['id']}/history"),
                          headers=admin_headers).get_json()["items"]

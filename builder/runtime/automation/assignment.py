@@ -26,6 +26,7 @@ conditional updates (``... WHERE owner IS NULL``), a claim limit takes the claim
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -124,7 +125,8 @@ class Assigner:
         self.user = user
         self.kind = kind
         self.run_id = run_id
-        self.context = rule_context(user)
+        # $user costs queries (teams, roles): only for rules that read it
+        self.context = rule_context(user if "$user" in json.dumps(rule) else None)
         self.records = RecordService(store, user, commit=False)
         #: shared by the picks of this transaction (see ``Pick.cache``)
         self.cache: dict[str, Any] = {}

@@ -8,8 +8,8 @@ id. Each batch is one transaction: its records are selected ``FOR UPDATE SKIP LO
 concurrent claims never give one record twice; each write is also conditional on the
 record still being unassigned. The run's counts are updated in the batch's transaction,
 so they are exact at every moment. When another engine refuses an assignment (a guard or
-listener raises), the batch is redone one record per transaction and the refused records
-are counted as ``failed``.
+listener raises) or the database breaks a deadlock with another writer, the batch is redone
+one record per transaction and the refused records are counted as ``failed``.
 
 SQLite has one writer at a time and waiting writers poll with a growing back-off, so a
 loop of back-to-back transactions would starve them (a rep saving a record would wait for
@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql import ColumnElement
 
 from builder.database import utcnow
@@ -162,7 +163,7 @@ def _distribute(run_id: int, store: EntityStore, rule: Mapping[str, Any], user: 
         try:
             _count(run_id, [_assign(assigner, store, row) for row in batch])
             db.session.commit()
-        except AppError:
+        except (AppError, OperationalError):  # refused, or a deadlock with another writer
             db.session.rollback()
             for record_id in ids:
                 _one_by_one(run_id, store, rule, user, record_id)

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from builder.errors import Conflict
 from builder.extensions import db
 from builder.platform.models import User
 from builder.runtime.automation.assignment import assign_record
-from builder.runtime.records import RecordService
+from builder.runtime.records import RecordService, events
 from tests.runtime.automation.assignment_helpers import (
     owners,
     publish_leads,
@@ -243,8 +244,6 @@ def test_distribution_is_for_managers(client, tenant, admin_headers, make_user,
 @pytest.fixture
 def frozen_guard() -> Any:
     """A guard, as an approval engine would register, refusing to move frozen leads."""
-    from builder.errors import Conflict
-    from builder.runtime.records import events
 
     def refuse(change: events.RecordChange) -> None:
         if "owner" in change.changed and str(change.after.get("name")).startswith("冻结"):

@@ -211,8 +211,9 @@ def _one_by_one(run_id: int, store: EntityStore, rule: Mapping[str, Any], user: 
 
 
 def _count(run_id: int, assignees: list[int | None], failed: int = 0) -> None:
-    """Add a batch's outcome to the run, in the batch's transaction."""
-    run = db.session.get(AssignmentRun, run_id)
+    """Add a batch's outcome to the run, in the batch's transaction (under the run's row
+    lock, should the same run ever be worked twice at once)."""
+    run = db.session.get(AssignmentRun, run_id, with_for_update=True, populate_existing=True)
     assert run is not None
     per_user = dict(run.per_user or {})
     for user_id in assignees:

@@ -1,5 +1,5 @@
-"""Approvals follow the user's roles: submit and trail reach only records in scope, and an
-approver's inbox never shows fields hidden from them."""
+"""Approvals and claims follow the user's roles: submit and trail reach only records in
+scope, an approver's inbox and a claimed record never show fields hidden from them."""
 
 from __future__ import annotations
 
@@ -39,3 +39,25 @@ def test_approvals_stay_within_the_users_rights(
     inbox = client.get("/api/approvals/inbox", headers=auth_headers(org.junior)).get_json()
     values = inbox["items"][0]["record"]["values"]
     assert values["name"] == "mine" and "cost" not in values and "margin" not in values
+
+
+def test_a_claimed_record_comes_back_without_hidden_fields(
+        client: Any, tenant: Any, admin_headers: Any, make_user: Any,
+        auth_headers: Any) -> None:
+    org = make_org(tenant, make_user)
+    definition = sales_app()
+    definition["roles"][0]["permissions"][0]["scope"] = {"or": [
+        {"==": [{"var": "owner"}, {"var": "$user.id"}]}, {"==": [{"var": "owner"}, None]}]}
+    definition["assignment_rules"] = [{
+        "key": "pool", "title": title("公海", "Pool"), "entity": "deal", "on_create": False,
+        "claim": {}, "rules": []}]
+    publish(client, admin_headers, definition)
+    deal = client.post(url(), headers=admin_headers, json={"data": {"name": "pool", "cost": 9}})
+    released = client.post(url(record_id=deal.get_json()["id"], tail="/release"),
+                           headers=admin_headers)
+    assert released.status_code == 200, released.get_json()
+    rep = auth_headers(org.rep)
+    assert [d["name"] for d in client.get(url(), headers=rep).get_json()["items"]] == ["pool"]
+    claimed = client.post(url(record_id=deal.get_json()["id"], tail="/claim"), headers=rep)
+    assert claimed.status_code == 200, claimed.get_json()
+    assert claimed.get_json()["owner"] == org.rep.id and "cost" not in claimed.get_json()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import INCLUDE, Schema, ValidationError, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validates_schema
 
 from builder.schema.common import (
     Between,
@@ -30,6 +30,7 @@ TRIGGERS = ("created", "updated", "field_changed", "opened", "not_opened", "stag
             "stage_left", "approval_decided", "webhook", "schedule", "date_reached",
             "no_activity")
 APPROVER_TYPES = ("user", "role", "manager_of", "field")
+NO_APPROVER_POLICIES = ("fail", "skip", "admins")
 STRATEGIES = ("round_robin", "least_open", "available_only", "field")
 SLA_STARTS = ("created", "stage_entered", "field_set")
 TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
@@ -40,6 +41,8 @@ TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 class DeliverableSchema(StrictSchema):
     field = Key(required=True)
+    #: records of this entity whose relation ``field`` points at the record are counted
+    entity = Key()
     min_count = Int(validate=Between(1))
     message = LanguageMap()
 
@@ -50,6 +53,8 @@ class StageSchema(StrictSchema):
     probability = Num(validate=Between(0, 100))
     entry = JsonLogic()
     exit = JsonLogic()
+    entry_message = LanguageMap()
+    exit_message = LanguageMap()
     deliverables = many(DeliverableSchema)
     sla_hours = Num(validate=Between(0))
     terminal = Str(allow_none=True, validate=OneOf("won", "lost"))
@@ -70,6 +75,8 @@ class StageFlowSchema(StrictSchema):
     stages = many(StageSchema, required=True)
     transitions = many(TransitionSchema)
     auto_advance = Bool(load_default=False)
+    #: the money/number field weighted by the stages' probabilities in the forecast
+    amount_field = Key()
 
 
 # -- approvals ----------------------------------------------------------------------------
@@ -97,6 +104,9 @@ class StepSchema(StrictSchema):
     when = JsonLogic()
     mode = Str(load_default="any", validate=OneOf("any", "all"))
     approver = Object(ApproverSchema, required=True)
+    #: when the approvers resolve to nobody: refuse (fail), skip with a trail entry (skip)
+    #: or hand the step to the tenant admins (admins)
+    if_no_approver = Str(load_default="fail", validate=OneOf(*NO_APPROVER_POLICIES))
 
 
 class OutcomeSchema(StrictSchema):
@@ -148,9 +158,21 @@ class AutomationSchema(StrictSchema):
 # -- assignment ---------------------------------------------------------------------------
 
 
+class UserRef(fields.Field):
+    """A user named by id or by username."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+            raise invalid("user_ref")
+        return value
+
+
 class PoolSchema(StrictSchema):
-    users = ListOf(Int())
-    team = Str()
+    """Who may receive records: named users, plus the members of a team (with its
+    sub-teams) who hold a role; ``team`` and ``role`` alone take all its members/holders."""
+
+    users = ListOf(UserRef())
+    team = Key()
     role = Key()
 
     @validates_schema
@@ -160,18 +182,50 @@ class PoolSchema(StrictSchema):
 
 
 class AssignmentItemSchema(StrictSchema):
+    key = Key()
+    title = LanguageMap()
     when = JsonLogic()
-    pool = Object(PoolSchema, required=True)
+    pool = Object(PoolSchema)
     strategy = Str(load_default="round_robin", validate=OneOf(*STRATEGIES))
+    #: only users marked available (any strategy; implied by ``available_only``)
+    available_only = Bool(load_default=False)
+    #: users holding this many open records are skipped
+    max_open = Int(validate=Between(1))
+    #: strategy ``field``: the field naming the user, or whose value selects a pool in ``map``
+    source = Key()
+    map = FreeDict(keys=Str(), values=Object(PoolSchema))
+
+    @validates_schema
+    def _needs(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("strategy") == "field":
+            if not data.get("source"):
+                raise ValidationError({"source": [Message("schema.error.required")]})
+        elif not data.get("pool"):
+            raise ValidationError({"pool": [Message("schema.error.required")]})
+
+
+class ClaimSchema(StrictSchema):
+    """Claiming unassigned records from the pool (公海): who may, which, how many."""
+
+    pool = Object(PoolSchema)
+    when = JsonLogic()
+    max_open = Int(validate=Between(1))
 
 
 class AssignmentRuleSchema(StrictSchema):
     key = Key(required=True)
     title = LanguageMap()
     entity = Key(required=True)
-    field = Key(required=True)
+    #: ``owner`` (the system owner) or a user field
+    field = Key(load_default="owner")
+    on_create = Bool(load_default=True)
     priority_field = Key()
-    rules = many(AssignmentItemSchema, required=True)
+    #: which records count as open (loads, ``max_open``); all live records when absent
+    open = JsonLogic()
+    #: who, besides tenant admins, may distribute and take records back
+    managers = Object(PoolSchema)
+    claim = Object(ClaimSchema)
+    rules = many(AssignmentItemSchema)
 
 
 # -- SLA ----------------------------------------------------------------------------------

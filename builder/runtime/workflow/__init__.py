@@ -1,0 +1,1 @@
+"""Workflow engines: stage flows and approval chains, interpreted from the app definition."""

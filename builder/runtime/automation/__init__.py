@@ -1,4 +1,6 @@
-"""Automations (triggers, conditions, actions, run log) and SLA timers of published apps.
+"""Automation engines that react to records: automations (triggers, conditions, actions,
+run log), SLA timers, and assignment (``assignment*`` modules, wired by their own
+``assignment.init_app``).
 
 ``init_app`` registers the engines on the record events and on app publishing; the
 modules: ``engine`` (triggers → queued runs), ``runner`` (executing runs), ``runs`` (the

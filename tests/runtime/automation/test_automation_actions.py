@@ -213,3 +213,48 @@ def test_a_failed_webhook_call_is_tried_again_later(client: Any, admin_headers: 
     second = received.requests[1]
     assert second["json"]["id"] == lead["id"]  # no body: the record
     assert second["headers"]["X-Builder-Signature"].startswith("sha256=")
+
+
+def test_assign_by_the_rule_passing_over_the_holder_or_to_a_given_user(
+        client: Any, admin_headers: Any, make_user: Any, auth_headers: Any, tenant: Any,
+        run_jobs: Any) -> None:
+    rule = {"key": "leads", "entity": "lead", "on_create": False,
+            "rules": [{"key": "reps", "pool": {"role": "sales"}, "strategy": "round_robin"}]}
+    setup(client, admin_headers,
+          automation("hand_over", {"type": "field_changed", "field": "status", "to": "lost"},
+                     [{"type": "assign", "rule": "leads", "reassign": True}]),
+          automation("to_rep", {"type": "field_changed", "field": "sales_rep"},
+                     [{"type": "assign", "user": {"var": "sales_rep"}}]),
+          assignment_rules=[rule], roles=[{"key": "sales", "title": {"zh-CN": "销售"}}])
+    first = make_user(tenant, "first", roles=["sales"])
+    second = make_user(tenant, "second", roles=["sales"])
+    lead = new_lead(client, auth_headers(first))
+    assert lead["owner"] == first.id
+    patch(client, auth_headers(first), "lead", lead, {"status": "lost"}, app=APP)
+    run_jobs()
+    lead = get_record(client, admin_headers, "lead", lead["id"])
+    assert lead["owner"] == second.id  # never back to the holder
+    [run] = runs(client, admin_headers, "hand_over")
+    assert run["result"] == [{"type": "assign", "record_id": lead["id"], "field": "owner",
+                              "from": first.id, "to": second.id}]
+    patch(client, admin_headers, "lead", lead, {"sales_rep": first.id}, app=APP)
+    run_jobs()
+    assert get_record(client, admin_headers, "lead", lead["id"])["owner"] == first.id
+    history = client.get(f"/api/apps/{APP}/lead/records/{lead['id']}/history",
+                         headers=admin_headers).get_json()["items"]
+    latest = history[0]  # the automation's write, by whoever triggered it
+    assert (latest["before"]["owner"], latest["after"]["owner"]) == (second.id, first.id)
+    assert latest["user"]["username"] == "admin"
+
+
+def test_assign_names_a_rule_of_the_entity(client: Any, admin_headers: Any) -> None:
+    from tests.runtime.automation.helpers import sales_app
+
+    definition = sales_app([automation("a", {"type": "created"},
+                                       [{"type": "assign", "rule": "nope"}]),
+                            automation("b", {"type": "created"}, [{"type": "assign"}])])
+    response = client.post("/api/apps", json={"definition": definition}, headers=admin_headers)
+    assert response.status_code == 422
+    assert {d["path"]: d["code"] for d in response.get_json()["error"]["details"]} == {
+        "automations[0].actions[0].rule": "unknown_rule",
+        "automations[1].actions[0].rule": "param_required"}

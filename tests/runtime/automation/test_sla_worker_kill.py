@@ -1,8 +1,9 @@
 """Real ``builder worker`` processes (PostgreSQL + Redis) killed with SIGKILL in the middle
-of an SLA escalation, then replaced: every step still takes effect exactly once.
+of each SLA escalation step (remind the owner, flag the lead, reassign it), then replaced:
+every step still takes effect exactly once.
 
-To catch a worker mid-run, the test holds a lock on the lead and task tables (reads pass,
-writes wait): the worker's run claims the step and blocks on its first write. The test
+To catch a worker mid-run, the test holds a lock on the lead and notification tables
+(reads pass, writes wait): the worker's run claims the step and blocks on its first write. The test
 then kills the worker and everything it started, ends the dead worker's database session
 (as a crashed host's connection would end), releases the lock and starts a new worker at
 the same business time."""
@@ -30,9 +31,10 @@ from builder.extensions import db
 from builder.runtime import jobs
 from builder.runtime.automation.models import AutomationRun
 from builder.runtime.jobs.models import JobRun, Timer
+from builder.runtime.notify.models import Delivery
 from builder.runtime.storage.tables import entity_store
-from tests.runtime.automation.helpers import APP, get_record, list_records, new_lead, setup
-from tests.runtime.automation.test_sla_escalation import first_response
+from tests.runtime.automation.helpers import APP, get_record, new_lead
+from tests.runtime.automation.test_sla_escalation import inbox, sales_setup
 
 ROOT = Path(__file__).resolve().parents[3]
 MONDAY = datetime(2026, 9, 21, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -138,7 +140,7 @@ class TableLock:
     def __init__(self, tables: list[sa.Table]) -> None:
         self.connection = db.engine.connect()
         self.transaction = self.connection.begin()
-        names = ", ".join(f'"{t.schema}"."{t.name}"' for t in tables)
+        names = ", ".join(f'"{t.schema or "public"}"."{t.name}"' for t in tables)
         self.connection.execute(sa.text(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE"))
 
     def waiters(self) -> list[int]:
@@ -199,22 +201,21 @@ def test_killed_workers_fire_each_sla_step_exactly_once(
         app: Any, client: Any, admin_headers: Any, make_user: Any, auth_headers: Any,
         tenant: Any, start_worker: Callable[[], Worker],
         lock_tables: Callable[[list[sa.Table]], TableLock]) -> None:
-    setup(client, admin_headers, sla_policies=[first_response()])
-    rep = make_user(tenant, "rep")
+    rep, rep2 = sales_setup(client, admin_headers, make_user, tenant)
     clock.travel_to(MONDAY + timedelta(hours=10))
     lead = new_lead(client, auth_headers(rep), name="苏州机床")
-    tables = [entity_store(tenant.id, APP, key).table for key in ("lead", "task")]
+    tables = [entity_store(tenant.id, APP, "lead").table, Delivery.__table__]
 
-    # 11:30 the reminder: the worker dies while creating the task
+    # 11:30 the reminder: the worker dies while writing the notification
     clock.travel_to(MONDAY + timedelta(hours=11, minutes=30))
     lock = lock_tables(tables)
     kill_mid_step(start_worker, lock, tenant.id, "remind")
-    assert list_records(client, admin_headers, "task") == []
+    assert inbox(client, auth_headers(rep)) == []
     replacement = start_worker()
     wait_for(lambda: ("escalation:remind", "succeeded") in step_runs(tenant.id),
              "the reminder to run in the new worker")
     replacement.kill()
-    assert len(list_records(client, admin_headers, "task")) == 1
+    assert inbox(client, auth_headers(rep)) == ["线索即将超时：苏州机床"]
     assert get_record(client, admin_headers, "lead", lead["id"])["flagged"] is None
 
     # 12:00 the red flag: the worker dies while updating the lead
@@ -227,8 +228,11 @@ def test_killed_workers_fire_each_sla_step_exactly_once(
              "the flag to run in the new worker")
     replacement.kill()
 
-    # 13:00 the reassignment, with no failure
+    # 13:00 the reassignment: the worker dies while handing the lead over
     clock.travel_to(MONDAY + timedelta(hours=13))
+    lock = lock_tables(tables)
+    kill_mid_step(start_worker, lock, tenant.id, "reassign")
+    assert get_record(client, admin_headers, "lead", lead["id"])["owner"] == rep.id
     worker = start_worker()
     wait_for(lambda: ("escalation:reassign", "succeeded") in step_runs(tenant.id),
              "the reassignment")
@@ -238,12 +242,13 @@ def test_killed_workers_fire_each_sla_step_exactly_once(
     assert step_runs(tenant.id) == [("escalation:remind", "succeeded"),
                                     ("escalation:flag", "succeeded"),
                                     ("escalation:reassign", "succeeded")]
-    assert len(list_records(client, admin_headers, "task")) == 1
+    assert inbox(client, auth_headers(rep)) == ["线索即将超时：苏州机床"]
+    lead = get_record(client, admin_headers, "lead", lead["id"])
+    assert (lead["flagged"], lead["owner"]) == (True, rep2.id)
     history = client.get(f"/api/apps/{APP}/lead/records/{lead['id']}/history",
                          headers=admin_headers).get_json()["items"]
     assert [(h["action"], sorted(h["changes"])) for h in history] == [
-        ("update", ["notes", "sales_rep"]), ("update", ["flagged"]),
-        ("create", ["name", "status"])]
+        ("update", ["owner"]), ("update", ["flagged"]), ("create", ["name", "owner", "status"])]
     db.session.commit()
     fired = db.session.scalars(sa.select(Timer).where(
         Timer.tenant_id == tenant.id, Timer.kind == "sla.escalate")).all()
@@ -253,5 +258,4 @@ def test_killed_workers_fire_each_sla_step_exactly_once(
     job_runs = db.session.scalars(sa.select(JobRun).where(
         JobRun.tenant_id == tenant.id, JobRun.name == f"automation {APP}.first_response")
         .order_by(JobRun.created_at)).all()
-    assert [(r.status, r.attempts) for r in job_runs] == [
-        ("finished", 2), ("finished", 2), ("finished", 1)]
+    assert [(r.status, r.attempts) for r in job_runs] == [("finished", 2)] * 3

@@ -26,28 +26,36 @@ def _keys(app: Mapping[str, Any], part: str, entity: Any) -> list[str]:
 
 @action_registry.register
 class Assign(Action):
-    """``{"type": "assign", "rule": <assignment rule key>}`` picks the new owner with the
-    entity's assignment rule (the first one when ``rule`` is left out);
-    ``{"type": "assign", "user": <JsonLogic giving a user id>}`` gives it to that user."""
+    """``{"type": "assign", "rule": <assignment rule key>, "reassign": true}`` picks the
+    assignee with the entity's assignment rule (each rule in turn when ``rule`` is left
+    out); ``reassign`` passes over the current assignee (an SLA escalation handing the
+    record to someone else). ``{"type": "assign", "user": <JsonLogic giving a user id>}``
+    gives it to that user. The rule's ``field`` (default ``owner``) is what changes."""
 
     type = "assign"
 
     def run(self, params: Mapping[str, Any], ctx: ActionContext) -> dict[str, Any]:
-        from builder.runtime.automation.assignment import assign_record
+        from builder.runtime.automation.assignment import assign_record, rule_named, rules_of
 
         record = ctx.require_record(self.type)
-        before = record.get("owner")
+        record_id = int(record["id"])
+        rule = rule_named(ctx.store, str(params["rule"])) if params.get("rule") else None
+        field = str((rule or next(iter(rules_of(ctx.store)), {})).get("field") or "owner")
+        if "user" in params:
+            field = str(rule["field"]) if rule else "owner"
+        before = ctx.records().get(record_id).get(field)
         if "user" in params:
             user_id = ctx.value(params["user"])
             if not isinstance(user_id, int) or isinstance(user_id, bool):
                 raise ActionFailed(gettext("automation.error.bad_user", value=user_id))
-            ctx.record = ctx.records().set_owner(int(record["id"]), user_id)
-            owner = user_id
+            ctx.records().set_owner(record_id, user_id, field=field)
+            assignee: int | None = user_id
         else:
-            owner = assign_record(ctx.store, int(record["id"]), rule_key=params.get("rule"),
-                                  user=ctx.user)
-            ctx.record = ctx.records().get(int(record["id"]))
-        return {"record_id": record["id"], "from": before, "to": owner}
+            exclude = [before] if params.get("reassign") and isinstance(before, int) else []
+            assignee = assign_record(ctx.store, record_id, rule_key=params.get("rule"),
+                                     user=ctx.user, exclude=exclude)
+        ctx.record = ctx.records().get(record_id)
+        return {"record_id": record_id, "field": field, "from": before, "to": assignee}
 
     def problems(self, params: Mapping[str, Any], path: str,
                  entity: Mapping[str, Any] | None, app: Mapping[str, Any]) -> list[Problem]:
@@ -55,6 +63,9 @@ class Assign(Action):
         if rule is not None and entity is not None \
                 and rule not in _keys(app, "assignment_rules", entity.get("key")):
             return [problem(f"{path}.rule", "unknown_rule", rule=rule)]
+        if "user" not in params and entity is not None \
+                and not _keys(app, "assignment_rules", entity.get("key")):
+            return [problem(f"{path}.rule", "param_required", param="rule")]
         return []
 
 

@@ -13,24 +13,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from builder.errors import NotFound
 from builder.runtime.automation.context import now
-from builder.runtime.automation.definitions import build, processes_of
+from builder.runtime.automation.definitions import build, live_store, processes_of
 from builder.runtime.automation.engine import fire
 from builder.runtime.automation.triggers import trigger_registry
 from builder.runtime.automation.triggers.timed import TIMER_KIND, TimedTrigger, prefix
 from builder.runtime.jobs import timers
 from builder.runtime.jobs.timers import DueTimer, timer_handler
-from builder.runtime.storage.tables import entity_store
 
 
 @timer_handler(TIMER_KIND)
 def fire_timed(timer: DueTimer) -> None:
     """A timed trigger's timer is due: queue a run for each firing whose condition holds."""
     payload = timer.payload
-    try:
-        store = entity_store(timer.tenant_id, payload["app"], payload["entity"])
-    except NotFound:
+    store = live_store(timer.tenant_id, payload["app"], payload["entity"])
+    if store is None:
         return
     automation = processes_of(store).automations.get(payload["automation"])
     if automation is None or automation.trigger_type != payload.get("trigger") \

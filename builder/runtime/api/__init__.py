@@ -20,6 +20,8 @@ def init_app(app: Flask) -> None:
     from builder.runtime.api.docs import blp as docs_blp
     from builder.runtime.api.documents import blp as documents_blp
     from builder.runtime.api.files import blp as files_blp
+    from builder.runtime.api.market import blp as market_blp
+    from builder.runtime.api.market import transfer_blp as market_transfer_blp
     from builder.runtime.api.records import blp as records_blp
 
     api.register_blueprint(apps_blp)
@@ -27,4 +29,6 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(files_blp)
     api.register_blueprint(documents_blp)
     api.register_blueprint(approvals_blp)
+    api.register_blueprint(market_blp)
+    api.register_blueprint(market_transfer_blp)
     app.register_blueprint(docs_blp)

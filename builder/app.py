@@ -9,7 +9,7 @@ from builder.config import Config
 from builder.extensions import api, db
 from builder.runtime import api as runtime_api
 from builder.runtime import jobs
-from builder.runtime.workflow import approvals_hooks
+from builder.runtime.workflow import approvals_hooks, stage_engine
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -25,4 +25,5 @@ def create_app(config: Config | None = None) -> Flask:
     runtime_api.init_app(app)
     jobs.init_app(app)
     approvals_hooks.init_app(app)
+    stage_engine.init_app(app)
     return app

@@ -10,4 +10,5 @@ import builder.market.models
 import builder.platform.models
 import builder.runtime.documents.models
 import builder.runtime.storage.models
-import builder.runtime.workflow.approvals_models  # noqa: F401
+import builder.runtime.workflow.approvals_models
+import builder.runtime.workflow.stage_models  # noqa: F401

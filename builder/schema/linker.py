@@ -14,6 +14,7 @@ from typing import Any
 from builder.errors import Problem
 from builder.i18n import gettext
 from builder.schema.common import SYSTEM_VARS
+from builder.schema.counts import count_names
 from builder.schema.field_types import LintContext, field_type_registry
 from builder.schema.logic import check_logic
 
@@ -48,9 +49,11 @@ class EntityInfo:
     data: dict[str, Any]
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     parent: str | None = None
+    #: the ``$count.…`` names its rules may read (see ``builder.schema.counts``)
+    counts: set[str] = field(default_factory=set)
 
     def known_vars(self) -> set[str]:
-        names = set(self.fields) | set(SYSTEM_VARS)
+        names = set(self.fields) | set(SYSTEM_VARS) | self.counts
         if self.parent:
             names.add("parent_id")
         return names
@@ -164,6 +167,7 @@ class Linker:
             self.entity_list.append(info)
             if isinstance(data.get("key"), str):
                 self.entities.setdefault(info.key, info)
+                info.counts = count_names(self.app, info.key, info.fields)
         for info in self.entities.values():
             for field_data in info.fields.values():
                 target = field_data.get("entity")

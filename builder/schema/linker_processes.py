@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from builder.schema.counts import COUNTED_TYPES
 from builder.schema.field_types.choice import option_keys
 from builder.schema.linker import BUILTIN_ROLES, EntityInfo, Linker, items
 
@@ -21,6 +22,7 @@ def link_processes(linker: Linker) -> None:
 
 def link_stage_flows(linker: Linker) -> None:
     linker.unique_keys(linker.app, "stage_flows", "")
+    taken: dict[tuple[str, str], str] = {}
     for path, flow in items(linker.app, "stage_flows", ""):
         info = linker.entity(flow.get("entity"), f"{path}.entity")
         options: list[str] | None = None
@@ -29,7 +31,14 @@ def link_stage_flows(linker: Linker) -> None:
             linker.field(info, field_key, f"{path}.field", types=("select",), system=False)
             if info.type_of(field_key) == "select":
                 options = option_keys(info.fields[field_key])
+            used_by = taken.setdefault((info.key, field_key), str(flow.get("key")))
+            if used_by != str(flow.get("key")):
+                linker.add(f"{path}.field", "flow_field_taken", field=field_key, flow=used_by)
+        linker.field(info, flow.get("amount_field"), f"{path}.amount_field", kinds=("number",),
+                     system=False)
         stages = linker.unique_keys(flow, "stages", path)
+        if stages and all(stage.get("terminal") for _, stage in stages.values()):
+            linker.add(f"{path}.stages", "no_open_stage")
         for stage_path, stage in items(flow, "stages", path):
             key = stage.get("key")
             if options is not None and isinstance(key, str) and key not in options:
@@ -37,8 +46,7 @@ def link_stage_flows(linker: Linker) -> None:
             linker.logic(stage.get("entry"), f"{stage_path}.entry", info)
             linker.logic(stage.get("exit"), f"{stage_path}.exit", info)
             for deliverable_path, deliverable in items(stage, "deliverables", stage_path):
-                linker.field(info, deliverable.get("field"), f"{deliverable_path}.field",
-                             system=False)
+                _deliverable(linker, info, deliverable_path, deliverable)
             linker.field(info, stage.get("reason_field"), f"{stage_path}.reason_field",
                          system=False)
         for transition_path, transition in items(flow, "transitions", path):
@@ -46,6 +54,28 @@ def link_stage_flows(linker: Linker) -> None:
                 key = transition.get(end)
                 if isinstance(key, str) and key not in stages:
                     linker.add(f"{transition_path}.{end}", "unknown_stage", stage=key)
+            if transition.get("from") == transition.get("to"):
+                linker.add(f"{transition_path}.to", "same_stage_transition")
+
+
+def _deliverable(linker: Linker, info: EntityInfo | None, path: str,
+                 deliverable: dict[str, Any]) -> None:
+    """A field of the flow's entity, or (with ``entity``) a relation pointing at it."""
+    field_key, entity_key = deliverable.get("field"), deliverable.get("entity")
+    if entity_key is None:
+        linker.field(info, field_key, f"{path}.field", system=False)
+        if (info is not None and isinstance(field_key, str) and field_key in info.fields
+                and "min_count" in deliverable
+                and info.type_of(field_key) not in COUNTED_TYPES):
+            linker.add(f"{path}.min_count", "not_countable", field=field_key)
+        return
+    source = linker.entity(entity_key, f"{path}.entity")
+    if source is None or info is None or not isinstance(field_key, str):
+        return
+    target = source.fields.get(field_key) or {}
+    if target.get("type") != "relation" or target.get("entity") != info.key:
+        linker.add(f"{path}.field", "not_pointing", field=field_key, entity=source.key,
+                   target=info.key)
 
 
 def _approver(linker: Linker, info: EntityInfo | None, path: str, approver: Any) -> None:

@@ -41,6 +41,8 @@ TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 class DeliverableSchema(StrictSchema):
     field = Key(required=True)
+    #: records of this entity whose relation ``field`` points at the record are counted
+    entity = Key()
     min_count = Int(validate=Between(1))
     message = LanguageMap()
 
@@ -51,6 +53,8 @@ class StageSchema(StrictSchema):
     probability = Num(validate=Between(0, 100))
     entry = JsonLogic()
     exit = JsonLogic()
+    entry_message = LanguageMap()
+    exit_message = LanguageMap()
     deliverables = many(DeliverableSchema)
     sla_hours = Num(validate=Between(0))
     terminal = Str(allow_none=True, validate=OneOf("won", "lost"))
@@ -71,6 +75,8 @@ class StageFlowSchema(StrictSchema):
     stages = many(StageSchema, required=True)
     transitions = many(TransitionSchema)
     auto_advance = Bool(load_default=False)
+    #: the money/number field weighted by the stages' probabilities in the forecast
+    amount_field = Key()
 
 
 # -- approvals ----------------------------------------------------------------------------

@@ -151,9 +151,8 @@ def snapshot(tenant_id: int) -> dict[str, Any]:
         schema = schema_name(tenant_id)
     else:
         names = conn.execute(sa.text(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE :p "
+            "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE :p ESCAPE '\\' "
             "ORDER BY name"), {"p": f"t{tenant_id}\\_%"}).scalars().all()
-        names = [n for n in names if n.startswith(f"t{tenant_id}_")]
         schema = None
     tables: dict[str, Any] = {}
     for name in names:

@@ -23,12 +23,14 @@ def init_app(app: Flask) -> None:
     from builder.runtime.api.market import blp as market_blp
     from builder.runtime.api.market import transfer_blp as market_transfer_blp
     from builder.runtime.api.records import blp as records_blp
+    from builder.runtime.api.stages import blp as stages_blp
 
     api.register_blueprint(apps_blp)
     api.register_blueprint(records_blp)
     api.register_blueprint(files_blp)
     api.register_blueprint(documents_blp)
     api.register_blueprint(approvals_blp)
+    api.register_blueprint(stages_blp)
     api.register_blueprint(market_blp)
     api.register_blueprint(market_transfer_blp)
     app.register_blueprint(docs_blp)

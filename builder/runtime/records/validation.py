@@ -7,6 +7,13 @@ against the field types, applies defaults on create, computes formulas, and chec
 in the caller's tenant. Problems carry the field key as path (``lines[2].qty`` for a
 child row, ``rows[3].name`` in a bulk create); the caller raises them together.
 
+Field rules: a field whose ``visible_when`` is false for the record as proposed is hidden:
+never required, and it keeps its stored value (a new value sent for it is refused, as a
+form would never send one). A field whose ``readonly_when`` is true for the record as it
+was (as proposed, on create) cannot be changed. Sending a field's current value (its
+default, on create) back is no change. Engines writing inside ``events.acting`` pass both.
+Rules see ``$user``, ``$now``, ``$old`` and ``$count`` (``builder.runtime.records.counts``).
+
 Input rules: a key that names no live field is a problem; system fields (``id``,
 ``version``, ``created_at``...) and computed fields (formulas, autonumber codes) are
 ignored, so a client may send back a record it has read.
@@ -26,7 +33,8 @@ from builder.errors import Problem, ValidationFailed
 from builder.extensions import db
 from builder.i18n import gettext, localized
 from builder.platform.models import User
-from builder.runtime.records import files, rows
+from builder.runtime.records import events, files, rows
+from builder.runtime.records.counts import with_counts
 from builder.runtime.records.formulas import compute_formulas, default_value, rule_data
 from builder.runtime.rules.evaluator import RuleError, evaluate, truthy
 from builder.runtime.storage.tables import SYSTEM_FIELDS, EntityStore
@@ -48,6 +56,19 @@ class Prepared:
     record: dict[str, Any]
     dirty: set[str] = field(default_factory=set)
     children: dict[str, ChildPlan] = field(default_factory=dict)
+    #: defaults computed on create (JSON form), for the fields they apply to
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    def field_changed(self, key: str) -> bool:
+        """Whether the input changes ``key``: from the stored value on update, from the
+        default (or nothing) on create."""
+        if key in self.children:
+            plan = self.children[key]
+            return plan.changed if self.existing is not None else bool(plan.items)
+        if self.existing is not None:
+            return key in self.dirty
+        value = self.record.get(key)
+        return value not in (None, "", []) and value != self.defaults.get(key)
 
     @property
     def changed(self) -> bool:
@@ -68,6 +89,10 @@ class ChildPlan:
 
 def _is_empty(field_def: Mapping[str, Any], value: Any) -> bool:
     return field_type_registry.get(field_def["type"]).is_empty(value)
+
+
+def _has_access_rule(field_def: Mapping[str, Any]) -> bool:
+    return field_def.get("visible_when") is not None or field_def.get("readonly_when") is not None
 
 
 class Validator:
@@ -92,8 +117,13 @@ class Validator:
     # -- one record -------------------------------------------------------------------------
 
     def prepare(self, store: EntityStore, data: Any, *, existing: Mapping[str, Any] | None = None,
-                before: dict[str, Any] | None = None, path: str = "") -> Prepared | None:
-        """Parse and check one record's input; ``existing`` is the current row on update."""
+                before: dict[str, Any] | None = None, path: str = "",
+                trusted: frozenset[str] = frozenset()) -> Prepared | None:
+        """Parse and check one record's input; ``existing`` is the current row on update.
+
+        ``trusted`` are keys an engine sets itself (the stage a transition moves to): the
+        ``visible_when``/``readonly_when`` rules do not refuse them, as for any write made
+        inside ``events.acting``."""
         here = path.rstrip(".") or "$"
         if not isinstance(data, Mapping):
             self.add(here, "records.error.not_an_object")
@@ -120,21 +150,24 @@ class Validator:
                 subtable_input[key] = parsed or []
             else:
                 given[key] = parsed
+        sent = frozenset(given) | frozenset(subtable_input)
         values = {k: (existing.get(c.name) if existing is not None else None)
                   for k, c in store.columns.items()}
         record = dict(before) if before is not None else {}
         record.update({k: rows.field_json(store, k, v) for k, v in values.items()})
-        old = before if before is not None else None
-        context = dict(self.context, **{"$old": old})
+        record_id = int(existing["id"]) if existing is not None else None
+        context = with_counts(dict(self.context, **{"$old": before}), store, self.stores,
+                              record, record_id)
+        defaults: dict[str, Any] = {}
         if existing is None:
-            self._apply_defaults(store, data, given, record, context, path)
+            defaults = self._apply_defaults(store, data, given, record, context)
         for key, value in given.items():
             if store.fields[key]["type"] in ("attachment", "image"):
                 value = self._files(store.fields[key], value, f"{path}{key}")
                 given[key] = value
             values[key] = value
             record[key] = rows.field_json(store, key, value)
-        prepared = Prepared(store, path, existing, before, values, record)
+        prepared = Prepared(store, path, existing, before, values, record, defaults=defaults)
         self._prepare_children(prepared, subtable_input, context)
         compute_formulas(store.fields, values, record, context)
         if existing is None:
@@ -144,19 +177,30 @@ class Validator:
             prepared.dirty = {k for k in values
                               if rows.field_json(store, k, values[k]) != before.get(k)}
         self._check(prepared, given, context)
+        self._check_access(prepared, sent - trusted, context)
         return prepared
 
     def _apply_defaults(self, store: EntityStore, data: Mapping[str, Any], given: dict[str, Any],
-                        record: dict[str, Any], context: Mapping[str, Any], path: str) -> None:
+                        record: dict[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+        """Fill in the defaults of the fields not sent; returns every default (as JSON) of
+        the fields with a rule, so that sending a field's default back counts as no change."""
+        defaults: dict[str, Any] = {}
         for key, field_def in store.fields.items():
-            if key in data or "default" not in field_def or key not in store.columns:
+            if "default" not in field_def or key not in store.columns:
+                continue
+            if key in data and not _has_access_rule(field_def):
                 continue
             if field_type_registry.get(field_def["type"]).computed:
                 continue
             try:
-                given[key] = default_value(field_def, rule_data(record, context))
+                value = default_value(field_def, rule_data(record, context))
             except (FieldValueError, RuleError) as exc:
                 log.warning("default of %s.%s not applied: %s", store.key, key, exc)
+                continue
+            defaults[key] = rows.field_json(store, key, value)
+            if key not in data:
+                given[key] = value
+        return defaults
 
     def _files(self, field_def: Mapping[str, Any], ids: Any, path: str) -> Any:
         if not ids:
@@ -229,7 +273,7 @@ class Validator:
         data = rule_data(prepared.record, context)
         for key, field_def in store.fields.items():
             field_type = field_type_registry.get(field_def["type"])
-            if field_type.computed:
+            if field_type.computed or self.hidden(store, key, data):
                 continue
             required = bool(field_def.get("required"))
             if not required and field_def.get("required_when") is not None:
@@ -253,6 +297,41 @@ class Validator:
                 self.problems.append(Problem(f"{path}{target}" if target else
                                              (path.rstrip(".") or "$"), message,
                                              str(rule.get("key") or "rule")))
+
+    def hidden(self, store: EntityStore, key: str, data: Mapping[str, Any]) -> bool:
+        """Whether the field's ``visible_when`` is false for ``data`` (a rule that cannot
+        be evaluated shows the field)."""
+        rule = store.fields[key].get("visible_when")
+        return rule is not None and not self._holds(rule, data, f"{store.key}.{key}",
+                                                    broken=True)
+
+    def _check_access(self, prepared: Prepared, sent: frozenset[str],
+                      context: Mapping[str, Any]) -> None:
+        """Refuse changes of hidden fields (rule over the record as proposed) and of
+        read-only ones (rule over the record as it was; as proposed on create)."""
+        if events.acting_engine() is not None:
+            return
+        store, path = prepared.store, prepared.path
+        data = rule_data(prepared.record, context)
+        before_data: dict[str, Any] | None = None
+        for key, field_def in store.fields.items():
+            if key not in sent or not _has_access_rule(field_def):
+                continue
+            if not prepared.field_changed(key):
+                continue
+            if self.hidden(store, key, data):
+                self.add(f"{path}{key}", "records.error.hidden", "hidden")
+                continue
+            rule = field_def.get("readonly_when")
+            if rule is None:
+                continue
+            if before_data is None:
+                before_data = data if prepared.before is None else rule_data(
+                    prepared.before, with_counts(
+                        dict(self.context, **{"$old": prepared.before}), store, self.stores,
+                        prepared.before, int(prepared.before["id"])))
+            if self._holds(rule, before_data, f"{store.key}.{key}"):
+                self.add(f"{path}{key}", "records.error.readonly", "readonly")
 
     def _holds(self, logic: Any, data: Mapping[str, Any], where: str,
                broken: bool = False) -> bool:

@@ -2,8 +2,9 @@
 
 Reports, each with the JSON path of the offending part: unknown operators, a wrong number of
 arguments where an operator's arity is fixed, ``var``/``missing`` naming a field the entity
-does not have, values that are not JSON, objects that are neither a value nor an operation,
-and nesting deeper than :data:`MAX_DEPTH` operations.
+does not have (or a ``$count.…`` name that counts nothing of it), values that are not JSON,
+objects that are neither a value nor an operation, and nesting deeper than
+:data:`MAX_DEPTH` operations.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from builder.errors import Problem
 from builder.i18n import gettext
 from builder.runtime.rules.evaluator import KNOWN_OPERATORS
+from builder.schema.counts import COUNT_VAR
 
 MAX_DEPTH = 64
 
@@ -56,8 +58,9 @@ _SCOPED = frozenset({"map", "filter", "all", "some", "none", "reduce"})
 def check_logic(logic: Any, path: str, known_vars: Collection[str] | None = None) -> list[Problem]:
     """Every problem in ``logic``; ``path`` is where the rule sits in the definition.
 
-    ``known_vars`` are the field keys a ``var`` may name; names starting with ``$`` are
-    context values and always allowed. ``None`` skips that check.
+    ``known_vars`` are the field keys a ``var`` may name, plus the ``$count.…`` names the
+    entity has (``builder.schema.counts``); other names starting with ``$`` are context
+    values and always allowed. ``None`` skips that check.
     """
     checker = _Checker(known_vars)
     checker.visit(logic, path, 0, scoped=False)
@@ -138,6 +141,8 @@ class _Checker:
 
     def allowed(self, name: str) -> bool:
         assert self.known is not None
+        if name == COUNT_VAR or name.startswith(f"{COUNT_VAR}."):
+            return name in self.known
         if name == "" or name.startswith("$"):
             return True
         return name in self.known or name.split(".", 1)[0] in self.known

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.definitions import full_app
 from tests.runtime.records.helpers import create, publish, records_url
 
 ROWS = 37
@@ -15,8 +16,11 @@ ROWS = 37
 
 @pytest.fixture
 def seeded(client: Any, admin_headers: Any) -> list[dict[str, Any]]:
-    """Opportunities with repeated and missing amounts, dates and stages."""
-    publish(client, admin_headers)
+    """Opportunities with repeated and missing amounts, dates and stages (set directly:
+    without a stage flow, the stage is an ordinary select field)."""
+    definition = full_app()
+    definition["stage_flows"] = []
+    publish(client, admin_headers, definition)
     customer = create(client, admin_headers, "customer", {"name": "甲"})
     rows = []
     for i in range(ROWS):

@@ -314,7 +314,15 @@ def role_create(ctx: click.Context, key: str, tenant_slug: str, title_zh: str | 
     click.echo(message)
 
 
-import builder.market.commands  # noqa: E402,F401  (market and tenant transfer commands)
+def _add_market_commands() -> None:
+    from builder.market.commands import market_group, tenant_commands
+
+    main.add_command(market_group)
+    for command in tenant_commands:
+        tenant_group.add_command(command)
+
+
+_add_market_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

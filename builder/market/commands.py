@@ -1,11 +1,13 @@
 """Command line: ``builder market list|install|upgrade|uninstall`` and
-``builder tenant export|import|clone``. Progress goes to the terminal as it happens; each
-command ends with its report (``--json`` prints it whole)."""
+``builder tenant export|import|clone`` (``builder.cli`` adds them to its groups).
+Progress goes to the terminal as it happens; each command ends with its report
+(``--json`` prints it whole)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
 import click
 
 from builder import cli as base
@@ -16,7 +18,7 @@ from builder.market.report import Report
 from builder.platform import service as platform
 from builder.platform.models import Tenant, User
 
-_t = base._t  # noqa: SLF001 - the command line's own translator
+_t = base._t
 
 
 def _progress(done: int, total: int, message: str) -> None:
@@ -61,7 +63,7 @@ def _run(report: Report, dry_run: bool, as_json: bool) -> None:
     _show(report, dry_run, as_json)
 
 
-@base.main.group("market", help=_t("market.cli.help.market"))
+@click.group("market", help=_t("market.cli.help.market"))
 def market_group() -> None:
     pass
 
@@ -72,7 +74,7 @@ def market_group() -> None:
 @base.friendly_errors
 def market_list(ctx: click.Context, tenant_slug: str | None) -> None:
     with base.app_session(ctx):
-        tenant = base._tenant_or_fail(tenant_slug) if tenant_slug else None  # noqa: SLF001
+        tenant = base._tenant_or_fail(tenant_slug) if tenant_slug else None
         for item in catalog.list_packages(tenant.id if tenant else 0):
             installed = item["installed"]
             state = f"\t{installed['state']} {installed['version']}" if installed else ""
@@ -98,7 +100,7 @@ _as_option = click.option("--as", "username", default=None, help=_t("market.cli.
 def market_install(ctx: click.Context, package: str, tenant_slug: str, demo_data: bool,
                    dry_run: bool, as_json: bool, username: str | None) -> None:
     with base.app_session(ctx):
-        tenant = base._tenant_or_fail(tenant_slug)  # noqa: SLF001
+        tenant = base._tenant_or_fail(tenant_slug)
         report = service.install(tenant, catalog.open_package(package),
                                  _acting(tenant, username), demo_data=demo_data,
                                  progress=_progress)
@@ -116,7 +118,7 @@ def market_install(ctx: click.Context, package: str, tenant_slug: str, demo_data
 def market_upgrade(ctx: click.Context, package: str, tenant_slug: str, dry_run: bool,
                    as_json: bool, username: str | None) -> None:
     with base.app_session(ctx):
-        tenant = base._tenant_or_fail(tenant_slug)  # noqa: SLF001
+        tenant = base._tenant_or_fail(tenant_slug)
         report = service.upgrade(tenant, catalog.open_package(package),
                                  _acting(tenant, username), progress=_progress)
         _run(report, dry_run, as_json)
@@ -137,7 +139,7 @@ def market_uninstall(ctx: click.Context, package: str, tenant_slug: str, purge: 
                      export_path: Path | None, dry_run: bool, as_json: bool,
                      username: str | None) -> None:
     with base.app_session(ctx):
-        tenant = base._tenant_or_fail(tenant_slug)  # noqa: SLF001
+        tenant = base._tenant_or_fail(tenant_slug)
         record = catalog.find_install(tenant.id, package)
         if export_path is not None and record is not None:
             apps = [k for k in record.base if service.visible(tenant.id, k)]
@@ -150,7 +152,7 @@ def market_uninstall(ctx: click.Context, package: str, tenant_slug: str, purge: 
         _run(report, dry_run, as_json)
 
 
-@base.tenant_group.command("export", help=_t("market.cli.help.export"))
+@click.command("export", help=_t("market.cli.help.export"))
 @click.argument("slug")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--app", "apps", multiple=True, help=_t("market.cli.help.app"))
@@ -160,13 +162,13 @@ def market_uninstall(ctx: click.Context, package: str, tenant_slug: str, purge: 
 def tenant_export(ctx: click.Context, slug: str, path: Path, apps: tuple[str, ...],
                   with_data: bool) -> None:
     with base.app_session(ctx):
-        tenant = base._tenant_or_fail(slug)  # noqa: SLF001
+        tenant = base._tenant_or_fail(slug)
         content, _name = service.export_zip(tenant, list(apps) or None, with_data=with_data)
     path.write_bytes(content)
     click.echo(_t("market.cli.exported", path=str(path)))
 
 
-@base.tenant_group.command("import", help=_t("market.cli.help.import"))
+@click.command("import", help=_t("market.cli.help.import"))
 @click.argument("slug")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--without-data", is_flag=True, help=_t("market.cli.help.without_data"))
@@ -178,14 +180,14 @@ def tenant_export(ctx: click.Context, slug: str, path: Path, apps: tuple[str, ..
 def tenant_import(ctx: click.Context, slug: str, path: Path, without_data: bool,
                   dry_run: bool, as_json: bool, username: str | None) -> None:
     with base.app_session(ctx):
-        tenant = base._tenant_or_fail(slug)  # noqa: SLF001
+        tenant = base._tenant_or_fail(slug)
         report = service.import_package(tenant, read_zip(path.read_bytes(), path.name),
                                         _acting(tenant, username),
                                         with_data=not without_data, progress=_progress)
         _run(report, dry_run, as_json)
 
 
-@base.tenant_group.command("clone", help=_t("market.cli.help.clone"))
+@click.command("clone", help=_t("market.cli.help.clone"))
 @click.argument("source_slug")
 @click.argument("target_slug")
 @click.option("--with-data", is_flag=True, help=_t("market.cli.help.with_data"))
@@ -198,9 +200,12 @@ def tenant_clone(ctx: click.Context, source_slug: str, target_slug: str, with_da
                  dry_run: bool, as_json: bool, username: str | None) -> None:
     """The target tenant is created when it does not exist yet."""
     with base.app_session(ctx):
-        source = base._tenant_or_fail(source_slug)  # noqa: SLF001
+        source = base._tenant_or_fail(source_slug)
         target, _created = base.ensure_tenant(target_slug)
         report = service.clone(source, target, _acting(target, username),
                                with_data=with_data, progress=_progress)
         _run(report, dry_run, as_json)
 
+
+#: commands of ``builder tenant``
+tenant_commands = (tenant_export, tenant_import, tenant_clone)

@@ -56,7 +56,7 @@ def checked_definitions(package: Package, users: UserMap) -> list[dict[str, Any]
     problems: list[Problem] = []
     seen: set[str] = set()
     for path, raw in zip(package.manifest["apps"], package.apps(), strict=True):
-        loaded, found = check_definition(names_to_users(raw, users, path))
+        loaded, found = check_definition(names_to_users(raw, users, f"{path}#"))
         problems += [Problem(f"{path}#{p.path}", p.message, p.code) for p in found]
         if loaded is not None:
             if loaded["key"] in seen:
@@ -324,7 +324,8 @@ def purge_app(tenant_id: int, app: App) -> None:
     dialect = db.session.get_bind().dialect.name
     audit, counters, _files = system_tables(tenant_id, dialect)
     db.session.execute(sa.delete(audit).where(audit.c.app_key == app.key))
-    db.session.execute(sa.delete(counters).where(counters.c.name.startswith(f"{app.key}.", autoescape=True)))
+    db.session.execute(sa.delete(counters).where(
+        counters.c.name.startswith(f"{app.key}.", autoescape=True)))
     for table in reversed(db.metadata.sorted_tables):
         if {"tenant_id", "app_key"} <= set(table.c.keys()):
             db.session.execute(sa.delete(table).where(table.c.tenant_id == tenant_id,

@@ -134,7 +134,8 @@ class _Merger:
         b, o, t = _by_key(base), _by_key(ours), _by_key(theirs)
         order = _merged_order(list(o), list(t), set(b))
         result: list[Any] = []
-        for key in order:
+        # keys the tenant removed are visited too: a change of theirs to one is a conflict
+        for key in [*order, *(k for k in t if k not in order)]:
             here = _join(path, key)
             bi, oi, ti = b.get(key, _MISSING), o.get(key, _MISSING), t.get(key, _MISSING)
             if oi is not _MISSING and ti is not _MISSING:

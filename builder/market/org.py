@@ -9,7 +9,7 @@ user of that name, and reported otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,7 +41,7 @@ def _users(tenant_id: int, ids: Iterable[int]) -> list[User]:
                                                          User.id.in_(wanted))))
 
 
-def apply_roles(tenant: Tenant, roles: list[Mapping[str, Any]], users: UserMap
+def apply_roles(tenant: Tenant, roles: Sequence[Mapping[str, Any]], users: UserMap
                 ) -> dict[str, list[str]]:
     """Create missing roles and add mapped members; ``{"created", "existing"}`` keys."""
     created, existing = [], []
@@ -61,7 +61,7 @@ def apply_roles(tenant: Tenant, roles: list[Mapping[str, Any]], users: UserMap
     return {"created": created, "existing": existing}
 
 
-def apply_teams(tenant: Tenant, teams: list[Mapping[str, Any]], users: UserMap
+def apply_teams(tenant: Tenant, teams: Sequence[Mapping[str, Any]], users: UserMap
                 ) -> dict[str, list[str]]:
     """Create missing teams (parents first), set managers and add mapped members."""
     created, existing = [], []

@@ -83,7 +83,7 @@ def safe_path(value: Any) -> bool:
     return not value.startswith("/") and ".." not in parts and bool(parts)
 
 
-def PathStr(**kwargs: Any) -> Str:  # noqa: N802 (a field factory)
+def PathStr(**kwargs: Any) -> Str:
     return Str(validate=_path, **kwargs)
 
 
@@ -157,7 +157,7 @@ class ManifestSchema(StrictSchema):
     installed_from = many(OriginSchema)
     exported = Object(ExportedSchema, allow_none=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _has_apps(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not data.get("apps") and not data.get("exported"):
             raise ValidationError({"apps": [Message("market.error.no_apps")]})
@@ -229,9 +229,9 @@ class Package:
         return value
 
 
-def _invalid(path: str, key: str, **params: Any) -> ValidationFailed:
+def _invalid(where: str, key: str, **params: Any) -> ValidationFailed:
     return ValidationFailed(gettext("market.error.invalid_package"),
-                            [Problem(path, gettext(key, **params), key.rsplit(".", 1)[-1])])
+                            [Problem(where, gettext(key, **params), key.rsplit(".", 1)[-1])])
 
 
 def parse_json(content: bytes, path: str) -> Any:

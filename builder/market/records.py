@@ -65,12 +65,14 @@ def dump_app(tenant_id: int, app_key: str, stores: Mapping[str, EntityStore],
             records.extend(_dump_rows(store, stores, batch, names, files))
         out[key] = records
     counters = system_tables(tenant_id, db.session.get_bind().dialect.name)[1]
-    out[COUNTERS] = dict(db.session.execute(sa.select(counters.c.name, counters.c.value).where(
-        counters.c.name.startswith(f"{app_key}.", autoescape=True)).order_by(counters.c.name)).all())
+    out[COUNTERS] = dict(db.session.execute(
+        sa.select(counters.c.name, counters.c.value)
+        .where(counters.c.name.startswith(f"{app_key}.", autoescape=True))
+        .order_by(counters.c.name)).all())
     return out
 
 
-def _batches(store: EntityStore) -> Iterator[list[Mapping[str, Any]]]:
+def _batches(store: EntityStore) -> Iterator[list[Any]]:
     table, last = store.table, 0
     while True:
         batch = list(db.session.execute(sa.select(table).where(table.c.id > last)
@@ -199,7 +201,8 @@ class ExactLoader:
         if not isinstance(record, Mapping):
             self.problem(place, "market.error.bad_data_shape")
             return
-        meta = record.get(META) if isinstance(record.get(META), Mapping) else {}
+        given = record.get(META)
+        meta: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
         values = self._system(meta, place)
         later: list[tuple[str, str]] = []
         children: list[tuple[EntityStore, list[Any], str]] = []
@@ -236,10 +239,14 @@ class ExactLoader:
 
     def _system(self, meta: Mapping[str, Any], place: str) -> dict[str, Any]:
         def moment(name: str) -> datetime:
+            text = meta.get(name)
             try:
-                parsed = _datetime.parse(meta.get(name), {})
-            except FieldValueError:
+                parsed = datetime.fromisoformat(text.replace("Z", "+00:00")) \
+                    if isinstance(text, str) else None
+            except ValueError:
                 parsed = None
+            if parsed is not None and parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
             return parsed or self.now
 
         owner = self.users.resolve(meta.get("owner"), f"{place}.$meta.owner")

@@ -84,7 +84,12 @@ class UserMap:
 
 def _walk_path(path: str, item: Any, index: int) -> str:
     key = item.get("key") if isinstance(item, Mapping) else None
-    return f"{path}.{key}" if isinstance(key, str) else f"{path}[{index}]"
+    return _join(path, key) if isinstance(key, str) else f"{path}[{index}]"
+
+
+def _join(path: str, key: str) -> str:
+    """``file#a.b``: the first step after a file name follows ``#``."""
+    return f"{path}{key}" if path.endswith("#") else f"{path}.{key}"
 
 
 def users_to_names(definition: Mapping[str, Any], names: UserNames) -> dict[str, Any]:
@@ -120,7 +125,7 @@ def names_to_users(value: Any, users: UserMap, path: str) -> Any:
     if is_marker(value, USER):
         return users.resolve(value, path)
     if isinstance(value, Mapping):
-        return {k: names_to_users(v, users, f"{path}.{k}") for k, v in value.items()}
+        return {k: names_to_users(v, users, _join(path, k)) for k, v in value.items()}
     if isinstance(value, list):
         out = []
         for index, item in enumerate(value):

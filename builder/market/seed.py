@@ -111,7 +111,7 @@ class SeedLoader:
             except ValidationFailed as error:
                 raise _located(error, [f"{where}.{entity}[{chosen[start + i][0]}]"
                                        for i in range(len(batch))]) from None
-            for (data, later), record, (_, source) in zip(
+            for (_data, later), record, (_, source) in zip(
                     batch, created, chosen[start:start + CHUNK], strict=True):
                 self._remember(store, source, record)
                 self.deferred.extend((entity, record["id"], field, ref) for field, ref in later)

@@ -105,11 +105,11 @@ def clone_target(caller: User, slug: str) -> tuple[Tenant, User]:
         twin.password_hash = caller.password_hash
         db.session.flush()
         return target, twin
-    twin = platform.get_user_by_username(target, caller.username)
-    if target.id == caller.tenant_id or twin is None or not twin.is_active \
-            or not twin.is_tenant_admin:
+    same = platform.get_user_by_username(target, caller.username)
+    if target.id == caller.tenant_id or same is None or not same.is_active \
+            or not same.is_tenant_admin:
         raise Forbidden(gettext("market.error.clone_not_allowed", tenant=slug))
-    return target, twin
+    return target, same
 
 
 def acting_admin(tenant: Tenant) -> User | None:

@@ -17,7 +17,7 @@ Like installs, imports work in the caller's transaction: all or nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from builder.database import utcnow
@@ -57,7 +57,7 @@ def export_key(tenant: Tenant) -> str:
     return ("tenant_" + re.sub(r"[^a-z0-9_]", "_", tenant.slug.lower()))[:63]
 
 
-def _roles_used(definitions: list[Mapping[str, Any]]) -> set[str]:
+def _roles_used(definitions: Sequence[Mapping[str, Any]]) -> set[str]:
     """Role keys the definitions name: their ``roles`` and every ``"role": key``."""
     found: set[str] = set()
 
@@ -193,8 +193,8 @@ def _record_origins(tenant: Tenant, package: Package, users: UserMap,
             continue
         base = {}
         for app_key in origin["base"]:
-            loaded, problems = check_definition(names_to_users(bases[app_key], users,
-                                                               origin["base"][app_key]))
+            loaded, problems = check_definition(names_to_users(
+                bases[app_key], users, f"{origin['base'][app_key]}#"))
             if loaded is not None and not problems:
                 base[app_key] = loaded
         keys: dict[str, dict[str, int]] = {}

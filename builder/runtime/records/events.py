@@ -23,9 +23,10 @@ Reads are events too (``read``), emitted when a person opens a record (not for i
 reads), so that "opened by its owner" and "not opened within N hours" can be tracked.
 
 Loading data is not a person's edit: the market's seed and demo records and the records
-an import or a tenant clone copies are written inside ``loading(engine)``. There, guards
-and listeners do not run unless registered with ``on_load=True``: no approval starts, no
-automation or assignment fires, no stage rule refuses a record seeded at a later stage.
+an import or a tenant clone copies are written inside ``loading(engine)``. There, guards,
+listeners and process-event subscribers do not run unless registered with
+``on_load=True``: no approval starts, no automation or assignment fires, no stage rule
+refuses a record seeded at a later stage.
 Field validation still applies. A hook that keeps derived data in step with every write
 (a counter, a search index) registers with ``on_load=True``.
 """
@@ -130,6 +131,7 @@ class RecordHooks:
         self._guards: list[_Entry] = []
         self._listeners: list[_Entry] = []
         self._subscribers: dict[str, dict[str, ProcessHook]] = {}
+        self._load_subscribers: set[str] = set()
 
     def guard(self, name: str, priority: int = 100, *, on_load: bool = False
               ) -> Callable[[Hook], Hook]:
@@ -150,11 +152,14 @@ class RecordHooks:
 
         return add
 
-    def on(self, event: str, name: str) -> Callable[[ProcessHook], ProcessHook]:
+    def on(self, event: str, name: str, *, on_load: bool = False
+           ) -> Callable[[ProcessHook], ProcessHook]:
         """Subscribe ``name`` to the process event ``event``."""
 
         def add(func: ProcessHook) -> ProcessHook:
             self._subscribers.setdefault(event, {})[name] = func
+            if on_load:
+                self._load_subscribers.add(name)
             return func
 
         return add
@@ -164,12 +169,15 @@ class RecordHooks:
         self._listeners[:] = [e for e in self._listeners if e.name != name]
         for subscribers in self._subscribers.values():
             subscribers.pop(name, None)
+        self._load_subscribers.discard(name)
 
     def emit(self, event: ProcessEvent) -> None:
         """Tell the subscribers of ``event.name``, in the caller's transaction."""
+        loading = _loading.get()
         with _nested():
-            for func in list(self._subscribers.get(event.name, {}).values()):
-                func(event)
+            for name, func in list(self._subscribers.get(event.name, {}).items()):
+                if not loading or name in self._load_subscribers:
+                    func(event)
 
     @property
     def has_listeners(self) -> bool:

@@ -51,8 +51,8 @@ class SeedLoader:
         self.files = files
         self.children = child_entities(stores)
         self.problems: list[Problem] = []
-        #: (entity, record id, field, "entity:key") to fill in once everything exists
-        self.deferred: list[tuple[str, int, str, str]] = []
+        #: (entity, record id, field, "entity:key", place) to fill in once all exist
+        self.deferred: list[tuple[str, int, str, str, str]] = []
 
     def problem(self, place: str, key: str, **params: Any) -> None:
         self.problems.append(Problem(place, gettext(key, **params), key.rsplit(".", 1)[-1]))
@@ -100,8 +100,9 @@ class SeedLoader:
             if key is not None:
                 seen.add(key)
             chosen.append((index, record))
-        inputs = [self._convert(store, record, f"{where}.{entity}[{index}]")
-                  for index, record in chosen]
+        places = [f"{where}.{entity}[{index}]" for index, _ in chosen]
+        inputs = [self._convert(store, record, place)
+                  for (_, record), place in zip(chosen, places, strict=True)]
         self.raise_problems()
         service = RecordService(store, self.user, stores=self.stores, commit=False)
         for start in range(0, len(inputs), CHUNK):
@@ -109,12 +110,13 @@ class SeedLoader:
             try:
                 created = service.bulk_create([data for data, _ in batch])
             except ValidationFailed as error:
-                raise _located(error, [f"{where}.{entity}[{chosen[start + i][0]}]"
-                                       for i in range(len(batch))]) from None
-            for (_data, later), record, (_, source) in zip(
-                    batch, created, chosen[start:start + CHUNK], strict=True):
+                raise _located(error, places[start:start + CHUNK]) from None
+            for (_data, later), record, (_, source), place in zip(
+                    batch, created, chosen[start:start + CHUNK], places[start:start + CHUNK],
+                    strict=True):
                 self._remember(store, source, record)
-                self.deferred.extend((entity, record["id"], field, ref) for field, ref in later)
+                self.deferred.extend((entity, record["id"], field, ref, f"{place}.{field}")
+                                     for field, ref in later)
         return len(inputs)
 
     def _remember(self, store: EntityStore, source: Mapping[str, Any],
@@ -204,11 +206,10 @@ class SeedLoader:
     def _fill_deferred(self) -> None:
         """Relations to records that did not exist yet when their record was created."""
         by_record: dict[tuple[str, int], dict[str, int]] = {}
-        for entity, record_id, field, ref in self.deferred:
+        for entity, record_id, field, ref, place in self.deferred:
             target = self.keys.get(self.app, ref)
             if target is None:
-                self.problem(f"{self.app}.{entity}#{record_id}.{field}",
-                             "market.error.unknown_ref", ref=ref)
+                self.problem(place, "market.error.unknown_ref", ref=ref)
                 continue
             by_record.setdefault((entity, record_id), {})[field] = target
         self.deferred = []

@@ -120,3 +120,28 @@ def test_only_tenant_admins_use_the_market(client, market, auth_headers, rep, wh
     headers = auth_headers(rep) if who == "rep" else {}
     assert client.get("/api/market", headers=headers).status_code in (401, 403)
     assert install(client, headers).status_code in (401, 403)
+
+
+@pytest.mark.parametrize(("demo", "expected"), [
+    ({"sales": {"nope": []}}, {"data/demo.json#sales.nope": "unknown_entity"}),
+    ({"sales": {"line": [{"product": "x"}]}}, {"data/demo.json#sales.line": "child_entity"}),
+    ({"shop": {"customer": []}}, {"data/demo.json#shop": "unknown_app"}),
+    ({"sales": {"customer": [{"name": "甲", "partner": 5, "colour": "red",
+                              "sales_rep": "rep", "region": {"$ref": "customer:acme"}}]}},
+     {"data/demo.json#sales.customer[0].partner": "bad_ref",
+      "data/demo.json#sales.customer[0].colour": "unknown_field",
+      "data/demo.json#sales.customer[0].sales_rep": "bad_user",
+      "data/demo.json#sales.customer[0].region": "marker_misplaced"}),
+    ({"sales": {"customer": [{"name": "乙", "partner": {"$ref": "customer:nobody"}}]}},
+     {"data/demo.json#sales.customer[0].partner": "unknown_ref"}),
+    ({"sales": {"customer": [{"$key": "k", "name": "丙"}, {"$key": "k", "name": "丁"}]}},
+     {"data/demo.json#sales.customer[1].$key": "bad_record_key"}),
+])
+def test_bad_demo_data_says_where(client, admin_headers, market, tenant, demo, expected):
+    from tests.market.packages import sales_app, write_package
+
+    write_package(market / "sales_kit", sales_app(), demo=demo)
+    response = install(client, admin_headers, demo_data=True)
+    assert response.status_code == 422, response.get_json()
+    assert {d["path"]: d["code"] for d in response.get_json()["error"]["details"]} == expected
+    assert client.get("/api/apps", headers=admin_headers).get_json() == []

@@ -142,7 +142,7 @@ def market_uninstall(ctx: click.Context, package: str, tenant_slug: str, purge: 
         tenant = base._tenant_or_fail(tenant_slug)
         record = catalog.find_install(tenant.id, package)
         if export_path is not None and record is not None:
-            apps = [k for k in record.base if service.visible(tenant.id, k)]
+            apps = [k for k in record.base if service.published(tenant.id, k)]
             if apps:
                 content, _name = service.export_zip(tenant, apps, with_data=True)
                 export_path.write_bytes(content)

@@ -111,7 +111,11 @@ def create_app(tenant_id: int, definition: Mapping[str, Any], user_id: int | Non
 
 
 def stores_of(tenant_id: int, app_key: str) -> dict[str, EntityStore]:
-    app, definition = designer.live_app(tenant_id, app_key)
+    """Every entity store of a published app, uninstalled ones too (for their export)."""
+    app = designer.find_app(tenant_id, app_key)
+    definition = designer.live_definition(app) if app is not None else None
+    if app is None or definition is None:
+        raise NotFound(gettext("designer.error.app_not_published", app=app_key))
     return load_stores(tenant_id, app.id, app.live_revision or "", definition)
 
 

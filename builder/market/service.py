@@ -55,7 +55,7 @@ def uninstall(tenant: Tenant, package_key: str, user: Any, *, purge: bool = Fals
     if export:
         record = find_install(tenant.id, package_key)
         if record is not None:
-            apps = [k for k in record.base if visible(tenant.id, k)]
+            apps = [k for k in record.base if published(tenant.id, k)]
             if apps:
                 package = transfer.export_package(tenant, apps, with_data=True)
                 stored = save_upload(tenant.id, getattr(user, "id", None),
@@ -67,12 +67,12 @@ def uninstall(tenant: Tenant, package_key: str, user: Any, *, purge: bool = Fals
     return report
 
 
-def visible(tenant_id: int, app_key: str) -> bool:
-    """Whether the app is installed, published and not uninstalled."""
+def published(tenant_id: int, app_key: str) -> bool:
+    """Whether the tenant has the app (uninstalled or not) with a published version."""
     from builder.designer.service import find_app
 
     app = find_app(tenant_id, app_key)
-    return app is not None and app.uninstalled_at is None and app.live_version is not None
+    return app is not None and app.live_version is not None
 
 
 def export_zip(tenant: Tenant, app_keys: list[str] | None = None, *,

@@ -22,6 +22,7 @@ from typing import Any
 
 from builder.database import utcnow
 from builder.designer import service as designer
+from builder.designer.models import App
 from builder.errors import NotFound, Problem, ValidationFailed
 from builder.extensions import db
 from builder.i18n import gettext
@@ -81,12 +82,19 @@ def _bilingual(key: str, **params: Any) -> dict[str, str]:
     return {"zh-CN": gettext(key, "zh-CN", **params), "en": gettext(key, "en", **params)}
 
 
+def _named_app(tenant_id: int, app_key: str) -> App:
+    app = designer.find_app(tenant_id, app_key)
+    if app is None:
+        raise NotFound(gettext("designer.error.app_not_found", app=app_key))
+    return app
+
+
 def export_package(tenant: Tenant, app_keys: list[str] | None = None, *,
                    with_data: bool = False) -> Package:
-    """The tenant's apps (all, or ``app_keys``) as a package; read back before returning,
-    so whatever is exported can be installed."""
+    """The tenant's apps (all, or ``app_keys``: uninstalled ones may be named) as a
+    package; read back before returning, so whatever is exported can be installed."""
     names = UserNames(tenant.id)
-    apps = [designer.get_app(tenant.id, k) for k in app_keys] if app_keys \
+    apps = [_named_app(tenant.id, k) for k in app_keys] if app_keys \
         else designer.list_apps(tenant.id)
     live = [(app, designer.live_definition(app)) for app in apps]
     if app_keys:
@@ -118,7 +126,7 @@ def export_package(tenant: Tenant, app_keys: list[str] | None = None, *,
         manifest["apps"].append(path)
     exported = {app.key for app, _ in chosen}
     for row in installs(tenant.id).values():
-        shared = sorted(exported & set(row.base)) if row.state == INSTALLED else []
+        shared = sorted(exported & set(row.base))
         if not shared:
             continue
         base = {}

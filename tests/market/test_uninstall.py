@@ -87,3 +87,20 @@ def test_purge_drops_the_tables_after_an_export(client, admin_headers, market, t
         "file": (io.BytesIO(content), "sales.zip")},
         content_type="multipart/form-data")
     assert restored.status_code == 409  # the app exists again: an import never overwrites
+
+
+def test_purging_an_uninstalled_package_can_still_export_its_data(client, admin_headers,
+                                                                   market, tenant, rep):
+    assert post(client, admin_headers, "install", demo_data=True).status_code == 200
+    assert post(client, admin_headers, "uninstall").status_code == 200
+    again = post(client, admin_headers, "uninstall")
+    assert again.get_json()["action"] == "none"
+    purged = post(client, admin_headers, "uninstall", purge=True, export=True)
+    assert purged.status_code == 200, purged.get_json()
+    exported = client.get(f"/api/files/{purged.get_json()['export_file']['id']}",
+                          headers=admin_headers)
+    content = exported.data
+    exported.close()
+    package = read_zip(content)
+    assert len(package.json("data/sales.json")["sales"]["opportunity"]) == 3
+    assert package.manifest["installed_from"][0]["package"] == "sales_kit"

@@ -179,7 +179,7 @@ def uninstall(body: dict[str, Any], package: str) -> Any:
     """Hide the package's apps and keep their data (``purge`` drops it)."""
     user = require_tenant_admin()
     report = service.uninstall(user.tenant, package, user, purge=body["purge"],
-                               export=body["export"])
+                               export=body["export"] and not body["dry_run"])
     return _finish(report, body["dry_run"])
 
 

@@ -71,7 +71,7 @@ def test_includes_inline_other_files():
                                       "template": {"$file": "print/card.html"}}]
     definition["metrics"] = {"$file": "parts/metrics.json"}
     package = load(files(**{"app.json": json.dumps(definition).encode(),
-                            "print/card.html": "<h1>{{ record.name }}</h1>".encode(),
+                            "print/card.html": b"<h1>{{ record.name }}</h1>",
                             "parts/metrics.json": json.dumps(sales_app()["metrics"]).encode()}))
     [app] = package.apps()
     assert app["print_templates"][0]["template"] == "<h1>{{ record.name }}</h1>"

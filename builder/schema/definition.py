@@ -34,6 +34,7 @@ from builder.schema.common import (
 )
 from builder.schema.documents import PrintTemplateSchema
 from builder.schema.field_types import field_type_registry
+from builder.schema.intake import InboundWebhookSchema, PublicFormSchema
 from builder.schema.processes import (
     ApprovalChainSchema,
     AssignmentRuleSchema,
@@ -291,6 +292,8 @@ class AppSchema(StrictSchema):
     dashboards = many(DashboardSchema)
     roles = many(RoleSchema)
     print_templates = many(PrintTemplateSchema)
+    public_forms = many(PublicFormSchema)
+    inbound_webhooks = many(InboundWebhookSchema)
 
 
 __all__ = [

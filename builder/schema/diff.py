@@ -44,6 +44,8 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("metrics", "metric", ()),
     ("dashboards", "dashboard", ()),
     ("roles", "role", ()),
+    ("public_forms", "public_form", ()),
+    ("inbound_webhooks", "inbound_webhook", ()),
 )
 ORDER = "order"
 

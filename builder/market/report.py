@@ -16,7 +16,7 @@ from typing import Any
 
 from builder.i18n import gettext
 
-#: ``(done, total, message)``: the command line prints it, a job records it
+#: ``(done, total, message)``: the command line prints it, a job run records it
 ProgressCallback = Callable[[int, int, str], None]
 
 

@@ -7,23 +7,28 @@
   this tenant's apps (and data) into another tenant.
 
 Each operation answers with its report; a dry run answers with the same report and
-keeps nothing.
+keeps nothing. With ``background`` an operation runs as a job instead: the answer is 202
+with the job's id, ``GET /api/jobs/<id>`` shows its progress and, at the end, the report.
 """
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import Response
+from flask import Response, jsonify
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
 from builder.errors import BadRequest
-from builder.i18n import gettext
-from builder.market import catalog, service
+from builder.extensions import db
+from builder.i18n import current_language, gettext
+from builder.market import background, catalog, service
 from builder.market.package import read_zip
 from builder.platform.auth import require_tenant_admin
+from builder.platform.models import User
+from builder.runtime.records.files import save_upload
 
 blp = Blueprint("market", __name__, url_prefix="/api/market",
                 description="Template market: packages, install, upgrade, uninstall")
@@ -80,21 +85,25 @@ class ReportSchema(Schema):
     target = fields.String()
 
 
-class InstallSchema(Schema):
-    demo_data = fields.Boolean(load_default=False)
-    dry_run = fields.Boolean(load_default=False)
+class JobStartedSchema(Schema):
+    job = fields.String(metadata={"description": "follow it at GET /api/jobs/<id>"})
 
 
 class DryRunSchema(Schema):
     dry_run = fields.Boolean(load_default=False)
+    background = fields.Boolean(load_default=False, metadata={
+        "description": "run as a job: 202 with its id; the report is the job's result"})
 
 
-class UninstallSchema(Schema):
+class InstallSchema(DryRunSchema):
+    demo_data = fields.Boolean(load_default=False)
+
+
+class UninstallSchema(DryRunSchema):
     purge = fields.Boolean(load_default=False, metadata={
         "description": "drop the apps' tables and data for good"})
     export = fields.Boolean(load_default=False, metadata={
         "description": "first keep a package file of the apps with their data"})
-    dry_run = fields.Boolean(load_default=False)
 
 
 class PackageExportArgsSchema(Schema):
@@ -103,26 +112,32 @@ class PackageExportArgsSchema(Schema):
     with_data = fields.Boolean(load_default=False)
 
 
-class PackageImportArgsSchema(Schema):
+class PackageImportArgsSchema(DryRunSchema):
     with_data = fields.Boolean(load_default=True)
-    dry_run = fields.Boolean(load_default=False)
 
 
 class PackageUploadSchema(Schema):
     file = Upload(required=True)
 
 
-class CloneSchema(Schema):
+class CloneSchema(DryRunSchema):
     target = fields.String(required=True, metadata={
         "description": "slug of the target tenant (created, with you as admin, if new)"})
     with_data = fields.Boolean(load_default=False)
-    dry_run = fields.Boolean(load_default=False)
 
 
 def _finish(report: Any, dry_run: bool) -> dict[str, Any]:
     result: dict[str, Any] = report.as_dict(dry_run)
     service.complete(dry_run)
     return result
+
+
+def _in_background(operation: str, user: User, **options: Any) -> Response:
+    run_id = background.start(operation, user, current_language(), **options)
+    db.session.commit()
+    response = jsonify({"job": run_id})
+    response.status_code = 202
+    return response
 
 
 @blp.route("", methods=["GET"])
@@ -154,9 +169,14 @@ def screenshot(package: str, name: str) -> Response:
 @blp.route("/<package>/install", methods=["POST"])
 @blp.arguments(InstallSchema)
 @blp.response(200, ReportSchema)
+@blp.alt_response(202, schema=JobStartedSchema)
 def install(body: dict[str, Any], package: str) -> Any:
     """Install a package all-or-nothing (again: nothing changes; uninstalled: restored)."""
     user = require_tenant_admin()
+    if body["background"]:
+        catalog.get_package(package)
+        return _in_background("install", user, package=package, demo_data=body["demo_data"],
+                              dry_run=body["dry_run"])
     report = service.install(user.tenant, catalog.get_package(package), user,
                              demo_data=body["demo_data"])
     return _finish(report, body["dry_run"])
@@ -165,9 +185,13 @@ def install(body: dict[str, Any], package: str) -> Any:
 @blp.route("/<package>/upgrade", methods=["POST"])
 @blp.arguments(DryRunSchema)
 @blp.response(200, ReportSchema)
+@blp.alt_response(202, schema=JobStartedSchema)
 def upgrade(body: dict[str, Any], package: str) -> Any:
     """Upgrade to the market's version, keeping this tenant's changes (three-way merge)."""
     user = require_tenant_admin()
+    if body["background"]:
+        catalog.get_package(package)
+        return _in_background("upgrade", user, package=package, dry_run=body["dry_run"])
     report = service.upgrade(user.tenant, catalog.get_package(package), user)
     return _finish(report, body["dry_run"])
 
@@ -175,9 +199,14 @@ def upgrade(body: dict[str, Any], package: str) -> Any:
 @blp.route("/<package>/uninstall", methods=["POST"])
 @blp.arguments(UninstallSchema)
 @blp.response(200, ReportSchema)
+@blp.alt_response(202, schema=JobStartedSchema)
 def uninstall(body: dict[str, Any], package: str) -> Any:
     """Hide the package's apps and keep their data (``purge`` drops it)."""
     user = require_tenant_admin()
+    if body["background"]:
+        return _in_background("uninstall", user, package=package, purge=body["purge"],
+                              export=body["export"] and not body["dry_run"],
+                              dry_run=body["dry_run"])
     report = service.uninstall(user.tenant, package, user, purge=body["purge"],
                                export=body["export"] and not body["dry_run"])
     return _finish(report, body["dry_run"])
@@ -199,11 +228,18 @@ def export(args: dict[str, Any]) -> Response:
 @transfer_blp.arguments(PackageImportArgsSchema, location="query")
 @transfer_blp.arguments(PackageUploadSchema, location="files")
 @transfer_blp.response(200, ReportSchema)
+@transfer_blp.alt_response(202, schema=JobStartedSchema)
 def import_(args: dict[str, Any], body: dict[str, Any]) -> Any:
     """Install a package file (an export, or a market package) into this tenant."""
     user = require_tenant_admin()
     upload = body["file"]
-    package = read_zip(upload.read(), upload.filename or "")
+    content = upload.read()
+    package = read_zip(content, upload.filename or "")
+    if args["background"]:
+        stored = save_upload(user.tenant_id, user.id, io.BytesIO(content),
+                             upload.filename or "package.zip", service.ZIP_TYPE)
+        return _in_background("import", user, file=stored["id"],
+                              with_data=args["with_data"], dry_run=args["dry_run"])
     if package.is_export:
         report = service.import_package(user.tenant, package, user,
                                         with_data=args["with_data"])
@@ -220,6 +256,9 @@ def clone(body: dict[str, Any]) -> Any:
     user = require_tenant_admin()
     if body["target"] == user.tenant.slug:
         raise BadRequest(gettext("market.error.clone_into_itself"))
+    if body["background"]:
+        return _in_background("clone", user, target=body["target"],
+                              with_data=body["with_data"], dry_run=body["dry_run"])
     target, twin = service.clone_target(user, body["target"])
     report = service.clone(user.tenant, target, twin, with_data=body["with_data"])
     return _finish(report, body["dry_run"])

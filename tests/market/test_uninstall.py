@@ -6,6 +6,7 @@ import io
 
 from builder.extensions import db
 from builder.market.package import read_zip
+from builder.runtime.workflow.stage_models import StageVisit
 from tests.market.packages import snapshot
 from tests.runtime.records.helpers import create, records_url
 
@@ -48,8 +49,17 @@ def test_uninstall_keeps_the_data_and_reinstall_finds_it(client, admin_headers, 
     assert customer_names(client, admin_headers) == (200, names)
 
 
+def visits(tenant_id):
+    return db.session.query(StageVisit).filter_by(tenant_id=tenant_id).count()
+
+
 def test_purge_drops_the_tables_after_an_export(client, admin_headers, market, tenant, rep):
     assert post(client, admin_headers, "install", demo_data=True).status_code == 200
+    acme = client.get(records_url("customer", "sales"), headers=admin_headers
+                      ).get_json()["items"][0]
+    create(client, admin_headers, "opportunity", {"name": "新商机", "customer": acme["id"]},
+           app="sales")
+    assert visits(tenant.id) == 1  # the stage flow recorded where it started
     db.session.commit()
     empty_tables = set(snapshot(tenant.id)["tables"]) - {
         name for name in snapshot(tenant.id)["tables"] if "_e" in name or name.startswith("e")}
@@ -69,11 +79,13 @@ def test_purge_drops_the_tables_after_an_export(client, admin_headers, market, t
     package = read_zip(content)
     assert package.is_export and package.manifest["data"] == ["data/sales.json"]
     assert len(package.json("data/sales.json")["sales"]["customer"]) == 3
+    assert len(package.json("data/sales.json")["sales"]["opportunity"]) == 4
 
     db.session.expire_all()
     after = snapshot(tenant.id)
     assert set(after["tables"]) == empty_tables  # only the tenant's system tables remain
     assert after["apps"] == [] and after["installs"] == [] and after["entity_tables"] == []
+    assert visits(tenant.id) == 0  # what other parts kept about the app went with it
     assert client.get("/api/market", headers=admin_headers).get_json()[0]["installed"] is None
 
     fresh = post(client, admin_headers, "install")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from builder import database, platform
+from builder import database, platform, webapp
 from builder.config import Config
 from builder.extensions import api, db
 from builder.runtime import api as runtime_api
 from builder.runtime import jobs
+from builder.runtime.automation import assignment
 from builder.runtime.workflow import approvals_hooks, stage_engine
 
 
@@ -26,4 +27,6 @@ def create_app(config: Config | None = None) -> Flask:
     jobs.init_app(app)
     approvals_hooks.init_app(app)
     stage_engine.init_app(app)
+    webapp.init_app(app)
+    assignment.init_app(app)
     return app

@@ -21,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from builder.errors import Conflict, NotFound, Problem, Unauthorized, ValidationFailed
 from builder.extensions import db
 from builder.i18n import LANGUAGES, gettext
-from builder.platform.models import ApiToken, Role, Team, Tenant, User, utcnow
+from builder.platform.models import ApiToken, Role, Team, Tenant, User, team_members, utcnow
 from builder.runtime.storage import tenancy
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
@@ -88,6 +88,7 @@ def create_user(
     is_active: bool = True,
     language: str = "zh-CN",
     roles: Iterable[str] = (),
+    is_available: bool = True,
 ) -> User:
     """Create a user of ``tenant``; without a password the user cannot log in until one is set."""
     if not USERNAME_RE.match(username or ""):
@@ -100,7 +101,8 @@ def create_user(
         raise _invalid("language", "platform.language_invalid")
     user = User(tenant_id=tenant.id, tenant=tenant, username=username,
                 display_name=display_name or username, email=email,
-                is_tenant_admin=is_tenant_admin, is_active=is_active, language=language)
+                is_tenant_admin=is_tenant_admin, is_active=is_active, language=language,
+                is_available=is_available)
     if password is not None:
         set_password(user, password)
     db.session.add(user)
@@ -117,11 +119,20 @@ def update_user(user: User, **changes: Any) -> User:
         set_user_roles(user, changes.pop("roles"))
     if "language" in changes and changes["language"] not in LANGUAGES:
         raise _invalid("language", "platform.language_invalid")
-    for name in ("display_name", "email", "is_active", "is_tenant_admin", "language"):
+    for name in ("display_name", "email", "is_active", "is_tenant_admin", "language",
+                 "is_available"):
         if name in changes:
             setattr(user, name, changes.pop(name))
     if changes:
         raise ValueError(f"unknown user attributes: {sorted(changes)}")
+    db.session.flush()
+    return user
+
+
+def set_availability(user: User, available: bool) -> User:
+    """Mark the user as ready (or not) to receive work: assignment rules that give records
+    to available users only skip those who are away."""
+    user.is_available = bool(available)
     db.session.flush()
     return user
 
@@ -411,13 +422,55 @@ def managers_of(user: User, levels: int = 1) -> list[User]:
 
 
 def user_context(user: User) -> dict[str, Any]:
-    """What rules see as ``$user``: identity, role keys and team keys/ids."""
-    teams = teams_of(user)
+    """What rules see as ``$user``: identity, role keys, team keys/ids, and the people
+    whose records team scopes reach.
+
+    ``team_member_ids`` are the members and managers of the user's teams (those they
+    belong to or manage) and of every team below them; ``managed_user_ids`` the same for
+    the teams the user manages only. Both include the user. Three queries at most: the
+    tenant's teams, the user's memberships and the members of the teams concerned.
+    """
+    teams = list_teams(user.tenant_id)
+    managed = [t for t in teams if t.manager_id == user.id]
+    mine = sorted({t.id: t for t in [*user.teams, *managed]}.values(), key=lambda t: t.key)
+    children: dict[int | None, list[Team]] = {}
+    for team in teams:
+        children.setdefault(team.parent_id, []).append(team)
+
+    def below(roots: Iterable[Team]) -> set[int]:
+        found: set[int] = set()
+        queue = [t.id for t in roots]
+        while queue:
+            current = queue.pop()
+            if current not in found:
+                found.add(current)
+                queue.extend(child.id for child in children.get(current, []))
+        return found
+
+    reach, managed_reach = below(mine), below(managed)
+    people: dict[int, set[int]] = {}
+    if reach:
+        for team_id, user_id in db.session.execute(
+                sa.select(team_members.c.team_id, team_members.c.user_id)
+                .where(team_members.c.team_id.in_(sorted(reach)))):
+            people.setdefault(team_id, set()).add(user_id)
+    managers = {t.id: t.manager_id for t in teams if t.manager_id is not None}
+
+    def users_of(team_ids: set[int]) -> list[int]:
+        found = {user.id}
+        for team_id in team_ids:
+            found |= people.get(team_id, set())
+            if team_id in managers:
+                found.add(managers[team_id])
+        return sorted(found)
+
     return {
         "id": user.id,
         "username": user.username,
         "roles": [role.key for role in user.roles],
-        "teams": [team.key for team in teams],
-        "team_ids": [team.id for team in teams],
+        "teams": [team.key for team in mine],
+        "team_ids": [team.id for team in mine],
+        "team_member_ids": users_of(reach),
+        "managed_user_ids": users_of(managed_reach),
         "is_tenant_admin": user.is_tenant_admin,
     }

@@ -58,10 +58,14 @@ def sales_app() -> dict[str, Any]:
                              {"key": "lost", "title": title("输单", "Lost"), "probability": 0,
                               "terminal": "lost"}]}],
         "metrics": [{"key": "pipeline", "title": title("商机金额", "Pipeline"),
-                     "entity": "opportunity", "aggregate": "sum", "field": "amount"}],
+                     "entity": "opportunity", "aggregate": "sum", "field": "amount"},
+                    {"key": "deals", "title": title("商机数", "Deals"),
+                     "entity": "opportunity", "aggregate": "count"}],
         "dashboards": [{"key": "board", "title": title("看板", "Board"), "widgets": [
             {"key": "total", "type": "number", "metrics": ["pipeline"],
-             "layout": {"x": 0, "y": 0, "w": 3, "h": 2}}]}],
+             "options": {"window": "all"}, "layout": {"x": 0, "y": 0, "w": 3, "h": 2}},
+            {"key": "by_stage", "type": "pie", "metrics": ["deals"], "group_by": "stage",
+             "options": {"window": "all"}, "layout": {"x": 3, "y": 0, "w": 3, "h": 2}}]}],
         "roles": [{"key": "sales_manager", "title": title("销售经理", "Sales manager"),
                    "permissions": [{"entity": "opportunity", "actions": ["read", "update"]}]}],
     }

@@ -54,6 +54,12 @@ def figures(client, headers):
     return result
 
 
+def dashboard(client, headers):
+    response = client.get("/api/apps/sales/dashboards/board", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
 @pytest.fixture
 def source(client, admin, admin_headers, market, make_user, tenant):
     """The acme tenant with sales_kit and demo data, a user approver chain, a deleted
@@ -95,6 +101,8 @@ def test_clone_with_data_gives_the_same_lists_and_figures(client, admin_headers,
     before = {e: listing(client, admin_headers, source.id, e) for e in ("customer",
                                                                         "opportunity")}
     source_figures = figures(client, admin_headers)
+    source_dashboard = dashboard(client, admin_headers)
+    assert source_dashboard["widgets"]
     db.session.commit()
     beta_before = snapshot(beta.id)
 
@@ -123,6 +131,7 @@ def test_clone_with_data_gives_the_same_lists_and_figures(client, admin_headers,
                     for r in rows] for e, rows in before.items()}
     assert after == expected
     assert figures(client, beta_headers) == source_figures
+    assert dashboard(client, beta_headers) == source_dashboard
 
     definition = client.get("/api/apps/sales", headers=beta_headers).get_json()["definition"]
     beta_rep = platform.get_user_by_username(beta, "rep")
@@ -144,6 +153,10 @@ def test_clone_with_data_gives_the_same_lists_and_figures(client, admin_headers,
                  app="sales").status_code == 200
     added = create(client, beta_headers, "customer", {"name": "新客户"}, app="sales")
     assert added["code"] == "KH-0004"  # the counters came along
+    create(client, beta_headers, "opportunity", {"name": "克隆商机", "customer": added["id"],
+                                                 "amount": 5000}, app="sales")
+    assert dashboard(client, beta_headers) != source_dashboard
+    assert dashboard(client, admin_headers) == source_dashboard
     assert {e: listing(client, admin_headers, source.id, e) for e in before} == before
     assert create(client, admin_headers, "customer", {"name": "源新客户"},
                   app="sales")["code"] == "KH-0004"

@@ -25,20 +25,24 @@ from builder.schema.common import is_key
 
 
 def market_dir() -> Path:
+    """Where the market's package folders are (``templates_market/`` by default)."""
     return Path(current_app.config["BUILDER"].market_dir)
 
 
 def installs(tenant_id: int) -> dict[str, MarketInstall]:
+    """The tenant's installed (and uninstalled) packages, by key."""
     return {row.package: row for row in db.session.scalars(
         sa.select(MarketInstall).where(MarketInstall.tenant_id == tenant_id))}
 
 
 def find_install(tenant_id: int, package: str) -> MarketInstall | None:
+    """What the tenant installed of ``package``, or None."""
     return db.session.scalars(sa.select(MarketInstall).where(
         MarketInstall.tenant_id == tenant_id, MarketInstall.package == package)).one_or_none()
 
 
 def describe_install(row: MarketInstall | None) -> dict[str, Any] | None:
+    """An install row as the API shows it."""
     if row is None:
         return None
     return {"version": row.version, "state": row.state, "apps": row.apps,
@@ -48,6 +52,7 @@ def describe_install(row: MarketInstall | None) -> dict[str, Any] | None:
 
 
 def summary(package: Package, row: MarketInstall | None) -> dict[str, Any]:
+    """A package as the market lists it, with the tenant's installed version."""
     manifest = package.manifest
     installed = describe_install(row)
     return {

@@ -120,6 +120,7 @@ def stores_of(tenant_id: int, app_key: str) -> dict[str, EntityStore]:
 
 
 def data_steps(package: Package, sections: Iterable[str]) -> int:
+    """How many entity lists the sections hold: the progress steps of loading them."""
     return sum(len(entities) for section in sections
                for _, content in package.data_files(section) for entities in content.values())
 

@@ -21,6 +21,8 @@ INSTALLED, UNINSTALLED = "installed", "uninstalled"
 
 
 class MarketInstall(db.Model):  # type: ignore[name-defined]
+    """One package installed in one tenant (see the module doc)."""
+
     __tablename__ = "market_installs"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "package"),)
 

@@ -102,6 +102,7 @@ def export_roles(tenant_id: int, names: UserNames, keys: set[str] | None = None
 
 
 def export_teams(tenant_id: int, names: UserNames) -> list[dict[str, Any]]:
+    """The tenant's teams with parent keys, and manager and members by username."""
     teams = list(db.session.scalars(sa.select(Team).where(Team.tenant_id == tenant_id)
                                     .order_by(Team.key)))
     return [{"key": team.key, "name": team.name,

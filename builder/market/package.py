@@ -65,6 +65,7 @@ def _version(value: str) -> str:
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
+    """``"1.10.0"`` → ``(1, 10, 0)``, for comparing versions."""
     match = VERSION.fullmatch(version)
     return tuple(int(p) for p in match.groups()) if match else (0, 0, 0)
 

@@ -22,6 +22,8 @@ ProgressCallback = Callable[[int, int, str], None]
 
 @dataclass
 class Report:
+    """What one operation did; ``as_dict`` is the JSON the API and ``--json`` show."""
+
     operation: str
     package: str
     version: str | None = None

@@ -44,6 +44,7 @@ def install(tenant: Tenant, package: Package, user: Any, *, demo_data: bool = Fa
 
 def upgrade(tenant: Tenant, package: Package, user: Any, *,
             progress: ProgressCallback | None = None) -> Report:
+    """Upgrade an installed package, keeping the tenant's changes (three-way merge)."""
     return installer.upgrade(tenant, package, user, progress=progress)
 
 
@@ -84,12 +85,14 @@ def export_zip(tenant: Tenant, app_keys: list[str] | None = None, *,
 
 def import_package(tenant: Tenant, package: Package, user: Any, *, with_data: bool = True,
                    progress: ProgressCallback | None = None) -> Report:
+    """Install an exported package (its apps, roles, teams and, ``with_data``, records)."""
     return transfer.import_package(tenant, package, user, with_data=with_data,
                                    progress=progress)
 
 
 def clone(source: Tenant, target: Tenant, user: Any, *, with_data: bool = False,
           progress: ProgressCallback | None = None) -> Report:
+    """Copy every app of ``source`` (and, ``with_data``, its records) into ``target``."""
     return transfer.clone_tenant(source, target, user, with_data=with_data, progress=progress)
 
 

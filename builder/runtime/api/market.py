@@ -113,7 +113,8 @@ class PackageExportArgsSchema(Schema):
 
 
 class PackageImportArgsSchema(DryRunSchema):
-    with_data = fields.Boolean(load_default=True)
+    with_data = fields.Boolean(load_default=True, metadata={
+        "description": "an export's records; for a market package file, its demo data"})
 
 
 class PackageUploadSchema(Schema):

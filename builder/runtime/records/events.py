@@ -26,9 +26,9 @@ Loading data is not a person's edit: the market's seed and demo records and the 
 an import or a tenant clone copies are written inside ``loading(engine)``. There, guards,
 listeners and process-event subscribers do not run unless registered with
 ``on_load=True``: no approval starts, no automation or assignment fires, no stage rule
-refuses a record seeded at a later stage.
-Field validation still applies. A hook that keeps derived data in step with every write
-(a counter, a search index) registers with ``on_load=True``.
+refuses a record seeded at a later stage. Field validation still applies. A hook that
+keeps derived data in step with every write (a counter, a search index) registers with
+``on_load=True``.
 """
 
 from __future__ import annotations
@@ -136,7 +136,8 @@ class RecordHooks:
         self._guards: list[_Entry] = []
         self._listeners: list[_Entry] = []
         self._subscribers: dict[str, dict[str, ProcessHook]] = {}
-        self._load_subscribers: set[str] = set()
+        #: (event, name) of the subscribers that also see events of loaded data
+        self._load_subscribers: set[tuple[str, str]] = set()
 
     def guard(self, name: str, priority: int = 100, *, on_load: bool = False
               ) -> Callable[[Hook], Hook]:
@@ -164,7 +165,9 @@ class RecordHooks:
         def add(func: ProcessHook) -> ProcessHook:
             self._subscribers.setdefault(event, {})[name] = func
             if on_load:
-                self._load_subscribers.add(name)
+                self._load_subscribers.add((event, name))
+            else:
+                self._load_subscribers.discard((event, name))
             return func
 
         return add
@@ -174,14 +177,14 @@ class RecordHooks:
         self._listeners[:] = [e for e in self._listeners if e.name != name]
         for subscribers in self._subscribers.values():
             subscribers.pop(name, None)
-        self._load_subscribers.discard(name)
+        self._load_subscribers = {k for k in self._load_subscribers if k[1] != name}
 
     def emit(self, event: ProcessEvent) -> None:
         """Tell the subscribers of ``event.name``, in the caller's transaction."""
         loading = _loading.get()
         with _nested():
             for name, func in list(self._subscribers.get(event.name, {}).items()):
-                if not loading or name in self._load_subscribers:
+                if not loading or (event.name, name) in self._load_subscribers:
                     func(event)
 
     @property

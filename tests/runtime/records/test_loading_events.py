@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from builder.database import utcnow
 from builder.errors import Forbidden
 from builder.runtime.records import RecordService, events
 from builder.runtime.storage.tables import entity_store
@@ -39,3 +40,23 @@ def test_only_hooks_registered_on_load_see_loaded_writes(client, admin, admin_he
         service.create({"name": "模板数据"})
     assert not events.is_loading()
     assert hooks == ["loads:market"]
+
+
+def test_process_events_reach_only_subscribers_on_load_while_loading(client, admin,
+                                                                     admin_headers):
+    publish(client, admin_headers)
+    store = entity_store(admin.tenant_id, "crm", "customer")
+    seen: list[str] = []
+    events.record_hooks.on("test_event", "test.plain")(lambda e: seen.append("plain"))
+    events.record_hooks.on("test_event", "test.loads", on_load=True)(
+        lambda e: seen.append("loads"))
+    try:
+        event = events.ProcessEvent("test_event", store, 1, admin, utcnow())
+        with events.loading("market"):
+            events.record_hooks.emit(event)
+        assert seen == ["loads"]
+        events.record_hooks.emit(event)
+        assert seen == ["loads", "plain", "loads"]
+    finally:
+        events.record_hooks.remove("test.plain")
+        events.record_hooks.remove("test.loads")

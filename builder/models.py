@@ -6,6 +6,7 @@ Add one import line here for each new models module.
 from __future__ import annotations
 
 import builder.designer.models
+import builder.market.models
 import builder.platform.models
 import builder.runtime.automation.assignment_models
 import builder.runtime.automation.models

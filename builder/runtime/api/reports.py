@@ -65,7 +65,11 @@ class ReportMessageSchema(Schema):
 
 
 class ReportRunDetailSchema(ReportRunSchema):
-    messages = fields.List(fields.Nested(ReportMessageSchema))
+    messages = fields.Method("_messages", metadata={
+        "description": "What each recipient (or robot) receives, as composed"})
+
+    def _messages(self, run: Any) -> Any:
+        return ReportMessageSchema(many=True).dump(runs.run_messages(run))
 
 
 class ReportRunPageSchema(Schema):
@@ -105,10 +109,6 @@ def _admin(app_key: str) -> Any:
     return user
 
 
-def _detail(run: Any) -> dict[str, Any]:
-    return {**ReportRunSchema().dump(run), "messages": runs.run_messages(run)}
-
-
 @blp.route("/<app_key>/reports/runs", methods=["GET"])
 @blp.arguments(ReportRunArgsSchema, location="query")
 @blp.response(200, ReportRunPageSchema)
@@ -124,7 +124,7 @@ def list_runs(args: dict[str, Any], app_key: str) -> Any:
 def get_run(app_key: str, run_id: int) -> Any:
     """A run with its messages as composed for each recipient."""
     user = _admin(app_key)
-    return _detail(runs.get_run(user.tenant_id, app_key, run_id))
+    return runs.get_run(user.tenant_id, app_key, run_id)
 
 
 @blp.route("/<app_key>/reports/runs/<int:run_id>/release", methods=["POST"])
@@ -134,7 +134,7 @@ def release(app_key: str, run_id: int) -> Any:
     user = _admin(app_key)
     run = runs.release(user.tenant_id, app_key, run_id, user.id)
     db.session.commit()
-    return _detail(run)
+    return run
 
 
 @blp.route("/<app_key>/reports/runs/<int:run_id>/discard", methods=["POST"])
@@ -144,7 +144,7 @@ def discard(app_key: str, run_id: int) -> Any:
     user = _admin(app_key)
     run = runs.discard(user.tenant_id, app_key, run_id, user.id)
     db.session.commit()
-    return _detail(run)
+    return run
 
 
 @blp.route("/<app_key>/reports/<report_key>/run", methods=["POST"])
@@ -154,7 +154,7 @@ def run_report(app_key: str, report_key: str) -> Any:
     user = _admin(app_key)
     run = runs.make_run(user.tenant_id, app_key, report_key)
     db.session.commit()
-    return _detail(run)
+    return run
 
 
 @blp.route("/<app_key>/alerts/firings", methods=["GET"])

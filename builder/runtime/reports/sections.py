@@ -104,6 +104,13 @@ class MetricsSection(ReportSection):
                 linker.add(f"{path}.metrics[{index}]", "unknown_metric", metric=key)
 
 
+def column_title(name: str) -> str:
+    """A widget table's column as people read it (its own name when unknown)."""
+    key = f"reports.column.{name}"
+    text = gettext(key)
+    return name if text == key else text
+
+
 def _find(items: Any, key: Any) -> Mapping[str, Any] | None:
     for item in items if isinstance(items, list) else []:
         if isinstance(item, Mapping) and item.get("key") == key:
@@ -123,7 +130,7 @@ class WidgetSection(ReportSection):
         return {"title": localized(found.get("title")), "table": found["data"]["table"]}
 
     def lines(self, data: Data, section: Mapping[str, Any]) -> list[str]:
-        columns = [str(c) for c in data["table"]["columns"]]
+        columns = [column_title(str(c)) for c in data["table"]["columns"]]
         lines = []
         for row in data["table"]["rows"]:
             cells = [f"{name} {number_text(value)}" if name else number_text(value)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from builder.database import utcnow
-from builder.errors import Conflict, Forbidden, NotFound
+from builder.errors import AppError, Conflict, Forbidden, NotFound
 from builder.extensions import db
 from builder.i18n import gettext, localized, use_language
 from builder.platform.models import Role, User, user_roles
@@ -103,10 +103,14 @@ def compose(ctx: InsightContext, report: Mapping[str, Any], window: Window,
         parts = []
         for section in report.get("sections") or []:
             kind = report_section_registry.get(str(section["type"]))
-            data = kind.compute(ctx, section, window, period)
+            try:
+                data = kind.compute(ctx, section, window, period)
+                lines = kind.lines(data, section)
+            except AppError as error:  # e.g. a reader who may not see the entity
+                data, lines = {}, [gettext("reports.line.unavailable", reason=error.message)]
             title = localized(section.get("title")) or data.get("title") \
                 or kind.default_title(ctx, section)
-            parts.append("\n".join([f"**{title}**", *kind.lines(data, section)]))
+            parts.append("\n".join([f"**{title}**", *lines]))
     return subject, "\n\n".join(parts)
 
 
@@ -200,6 +204,7 @@ def _messages(run: ReportRun, report: Mapping[str, Any], window: Window, zone: s
         language = str(robot.get("language") or "zh-CN")
         subject, body = compose(ctx, report, window, language)
         webhook = {k: robot[k] for k in ("url", "secret", "msgtype") if robot.get(k)}
+        webhook["language"] = language
         messages.append(ReportMessage(run_id=run.id, recipient_id=None,
                                       channels=[str(robot.get("format") or "json")],
                                       webhook=webhook, subject={language: subject},

@@ -11,8 +11,13 @@ longer exists or is disabled does nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from croniter import croniter
+
+from builder import clock
 from builder.errors import NotFound
 from builder.runtime.jobs import timers
 from builder.runtime.jobs.timers import DueTimer, timer_handler
@@ -66,6 +71,17 @@ def _live_item(timer: DueTimer, part: str) -> Mapping[str, Any] | None:
     return _enabled(definition, part).get(str(timer.payload[PARTS[part][1]]))
 
 
+def occurrence(timer: DueTimer) -> datetime:
+    """The occurrence a firing stands for: the latest one due by now (missed occurrences
+    collapse into one firing, which speaks for the most recent of them)."""
+    now = clock.now()
+    if not timer.cron:
+        return timer.due_at
+    local = now.astimezone(ZoneInfo(timer.timezone)) + timedelta(seconds=1)
+    latest: datetime = croniter(timer.cron, local).get_prev(datetime)
+    return max(timer.due_at, latest.astimezone(UTC))
+
+
 @timer_handler(ALERT_TIMER)
 def fire_alert(timer: DueTimer) -> None:
     """An alert's hour: judge it as of the moment it was due."""
@@ -73,7 +89,7 @@ def fire_alert(timer: DueTimer) -> None:
 
     if _live_item(timer, "alerts") is not None:
         run_alert(timer.tenant_id, str(timer.payload["app"]), str(timer.payload["alert"]),
-                  timer.due_at)
+                  occurrence(timer))
 
 
 @timer_handler(REPORT_TIMER)
@@ -83,7 +99,7 @@ def fire_report(timer: DueTimer) -> None:
 
     if _live_item(timer, "reports") is not None:
         make_run(timer.tenant_id, str(timer.payload["app"]), str(timer.payload["report"]),
-                 timer.due_at)
+                 occurrence(timer))
 
 
 def install() -> None:

@@ -4,9 +4,8 @@ cron timer; a rep 20% below the team average is told so."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -17,60 +16,10 @@ from builder.platform import service
 from builder.runtime.jobs import timers
 from builder.runtime.reports.models import AlertFiring
 from builder.runtime.reports.schedules import timer_key
-from tests.definitions import entity, field, minimal_app, title
 from tests.runtime.records.helpers import create, publish
+from tests.runtime.reports.report_apps import alert_app, at
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEK1, WEEK2 = "2026-06-01", "2026-06-08"  # Mondays; the alert runs on Monday 2026-06-15
-
-
-def at(day: str, hour: int, minute: int = 0) -> datetime:
-    return datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=SHANGHAI)
-
-
-def definition() -> dict[str, Any]:
-    deal = entity("deal", "成交", "Deal", [
-        field("name", "text", "名称", "Name"),
-        field("amount", "money", "金额", "Amount"),
-        field("closed_on", "date", "成交日期", "Closed on")], title_field="name")
-    target = entity("sales_target", "销售目标", "Sales target", [
-        field("rep", "user", "销售", "Rep"),
-        field("week", "date", "周", "Week"),
-        field("amount", "money", "目标", "Target")])
-    task = entity("coaching_task", "辅导任务", "Coaching task", [
-        field("title", "text", "标题", "Title", required=True),
-        field("rep", "user", "销售", "Rep"),
-        field("achievement", "number", "达成率", "Achievement"),
-        field("week", "text", "周", "Week")], title_field="title")
-    app = minimal_app(deal, target, task)
-    app["key"] = "sales"
-    app["metrics"] = [{"key": "won_amount", "title": title("成交金额", "Won amount"),
-                       "entity": "deal", "aggregate": "sum", "field": "amount",
-                       "time_field": "closed_on", "period": "week"}]
-    app["alerts"] = [{
-        "key": "coaching", "title": title("连续两周达成率低于65%", "Under 65% two weeks"),
-        "metric": "won_amount", "subject": "owner", "periods": 2,
-        "target": {"entity": "sales_target", "field": "amount", "date_field": "week",
-                   "dimension": "rep"},
-        "condition": {"<": [{"var": "achievement"}, 0.65]},
-        "schedule": {"cron": "0 9 * * 1", "timezone": "Asia/Shanghai"},
-        "actions": [
-            {"type": "create_record", "entity": "coaching_task",
-             "set": {"title": {"cat": ["辅导:", {"var": "subject_name"}]},
-                     "rep": {"var": "subject"}, "achievement": {"var": "achievement_pct"},
-                     "week": {"var": "period_start"}},
-             "owner": {"var": "subject"}},
-            {"type": "notify", "to": [{"manager_of": "subject"}],
-             "subject": {"zh-CN": "{subject_name} 连续两周未达成目标的65%",
-                         "en": "{subject_name} under 65% of target two weeks running"},
-             "message": {"zh-CN": "上周达成率 {achievement_pct}%,已创建辅导任务",
-                         "en": "Last week {achievement_pct}% of target"}}]}, {
-        "key": "below_average", "title": title("低于团队平均20%", "20% below team average"),
-        "metric": "won_amount", "condition": {"<": [{"var": "vs_team_average"}, 0.8]},
-        "schedule": {"cron": "0 9 * * 1"},
-        "actions": [{"type": "notify", "to": ["subject"],
-                     "message": "{value} / {team_average}"}]}]
-    return app
 
 
 @pytest.fixture
@@ -78,7 +27,7 @@ def sales(client, tenant, admin, admin_headers, make_user, auth_headers):
     """Reps in team east (managed by ``boss``) with targets of 100,000 a week and deals:
     ``low`` 60% then 50%, ``steady`` 70% both weeks, ``once`` 50% then 90%."""
     clock.travel_to(at("2026-06-14", 12), frozen=True)
-    publish(client, admin_headers, definition())
+    publish(client, admin_headers, alert_app())
     boss = make_user(tenant, "boss")
     reps = {name: make_user(tenant, name, team="east") for name in ("low", "steady", "once")}
     team = service.get_team(tenant.id, reps["low"].teams[0].id)

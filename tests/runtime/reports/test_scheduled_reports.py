@@ -6,9 +6,7 @@ an admin releases (or discards) it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,57 +14,9 @@ from builder import clock
 from builder.extensions import db
 from builder.platform import service
 from builder.runtime.jobs import timers
-from tests.definitions import entity, field, minimal_app, option, title
 from tests.runtime.notify.local_servers import Endpoint, http_endpoint
 from tests.runtime.records.helpers import create, publish
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-SECRET = "SECdaily-brief"
-
-
-def at(day: str, hour: int, minute: int = 0) -> datetime:
-    return datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=SHANGHAI)
-
-
-def definition(robot_url: str) -> dict[str, Any]:
-    lead = entity("lead", "线索", "Lead", [
-        field("name", "text", "名称", "Name"),
-        field("status", "select", "状态", "Status", default="new", options=[
-            option("new", "新建", "New"), option("contacted", "已联系", "Contacted"),
-            option("won", "赢单", "Won"), option("lost", "输单", "Lost")])],
-        title_field="name")
-    app = minimal_app(lead)
-    app["key"] = "sales"
-    app["stage_flows"] = [{"key": "lead_flow", "entity": "lead", "field": "status",
-                           "stages": [{"key": "new", "title": title("新建")},
-                                      {"key": "contacted", "title": title("已联系")},
-                                      {"key": "won", "title": title("赢单"), "terminal": "won"},
-                                      {"key": "lost", "title": title("输单"),
-                                       "terminal": "lost"}]}]
-    app["metrics"] = [{"key": "new_leads", "title": title("新线索", "New leads"),
-                       "entity": "lead", "aggregate": "count", "time_field": "created_at",
-                       "period": "day"}]
-    app["dashboards"] = [{"key": "sales", "title": title("销售看板"), "widgets": [
-        {"key": "funnel", "type": "funnel", "title": title("线索转化漏斗", "Lead funnel"),
-         "metrics": ["new_leads"], "options": {"flow": "lead_flow", "window": "all"}}]}]
-    app["roles"] = [
-        {"key": "rep", "title": title("销售"), "permissions": [
-            {"entity": "*", "actions": ["read", "create", "update"], "scope": "own"}]},
-        {"key": "manager", "title": title("主管"), "permissions": [
-            {"entity": "*", "actions": ["read"], "scope": "team"}]}]
-    app["reports"] = [{
-        "key": "daily_brief", "title": title("销售日报", "Daily sales brief"),
-        "schedule": {"cron": "0 9 * * *", "timezone": "Asia/Shanghai"}, "period": "day",
-        "recipients": [{"role": "rep"}, {"role": "manager"}], "channels": ["inbox"],
-        "robots": [{"format": "dingtalk", "url": f"{robot_url}?access_token=tok123abc",
-                    "secret": SECRET}],
-        "sections": [
-            {"key": "kpi", "type": "metrics", "metrics": ["new_leads"]},
-            {"key": "funnel", "type": "widget", "dashboard": "sales", "widget": "funnel"},
-            {"key": "stuck", "type": "stuck_records", "title": title("TOP3卡点", "Top 3"),
-             "entity": "lead", "filter": {"==": [{"var": "status"}, "new"]}, "limit": 3}],
-        "circuit_breaker": {"threshold": 0.35}}]
-    return app
+from tests.runtime.reports.report_apps import at, report_app
 
 
 @pytest.fixture
@@ -80,7 +30,7 @@ def team(client, tenant, admin_headers, make_user, robot):
     """Published on 2026-06-15 at 09:30 (the first report is due on the 16th at 09:00);
     reps ``rep1`` and ``rep2`` in team east, managed by ``boss``."""
     clock.travel_to(at("2026-06-15", 9, 30), frozen=True)
-    publish(client, admin_headers, definition(robot.url))
+    publish(client, admin_headers, report_app(robot.url))
     boss = make_user(tenant, "boss", roles=["manager"])
     reps = [make_user(tenant, f"rep{i}", roles=["rep"], team="east") for i in (1, 2)]
     east = reps[0].teams[0]
@@ -231,3 +181,47 @@ def test_a_discarded_report_never_goes_out(client, admin_headers, auth_headers, 
         "销售日报 · 2026-06-15"
     assert client.post(f"/api/apps/sales/reports/runs/{held['id']}/release",
                        headers=admin_headers).status_code == 409
+
+
+def test_missed_mornings_collapse_into_the_latest_report(client, admin_headers, team,
+                                                         run_jobs):
+    clock.travel_to(at("2026-06-18", 9, 5), frozen=True)  # nothing ran on the 16th, 17th
+    assert timers.run_due() == 1
+    runs = client.get("/api/apps/sales/reports/runs", headers=admin_headers).get_json()
+    assert [(r["period_start"], r["status"]) for r in runs["items"]] == [
+        ("2026-06-17", "sent")]
+    [next_one] = timers.pending(team["boss"].tenant_id, "reports:report:sales:")
+    assert next_one.due_at == at("2026-06-19", 9)
+
+
+def test_a_team_robot_shows_the_team_managers_figures(client, tenant, admin_headers,
+                                                      auth_headers, make_user, team, robot,
+                                                      run_jobs):
+    west_boss = make_user(tenant, "west_boss", roles=["manager"])
+    rep3 = make_user(tenant, "rep3", roles=["rep"], team="west")
+    service.update_team(rep3.teams[0], manager=west_boss)
+    db.session.commit()
+    definition = report_app(robot.url)
+    definition["reports"][0]["robots"] = [
+        {"format": "json", "url": f"{robot.url}/east", "team": "east", "language": "en"},
+        {"format": "json", "url": f"{robot.url}/all"}]
+    definition["reports"][0]["recipients"] = [{"team": "west"}]
+    response = client.put("/api/apps/sales/draft", json={"definition": definition},
+                          headers=admin_headers)
+    assert response.status_code == 200, response.get_json()
+    assert client.post("/api/apps/sales/publish", headers=admin_headers).status_code == 200
+    leads(client, auth_headers, {**team, "rep3": rep3}, "2026-06-15",
+          {"rep1": 2, "rep2": 3, "rep3": 4})
+
+    clock.travel_to(at("2026-06-16", 7), frozen=True)
+    response = client.post("/api/apps/sales/reports/daily_brief/run", headers=admin_headers)
+    assert response.status_code == 200, response.get_json()
+    assert {m["recipient_id"] for m in response.get_json()["messages"]} == {
+        west_boss.id, rep3.id, None}
+    run_jobs()
+    bodies = {call.path: call.json for call in robot.requests}
+    assert bodies["/robot/send/east"]["language"] == "en"
+    assert bodies["/robot/send/east"]["subject"] == "Daily sales brief · 2026-06-15"
+    assert "- New leads: 5 (previous 0, -)" in bodies["/robot/send/east"]["body"]
+    assert "- 新线索:9(上期 0,环比 -)" in bodies["/robot/send/all"]["body"]
+    assert "- 新线索:4(上期 0,环比 -)" in latest_report(client, auth_headers(west_boss))["body"]

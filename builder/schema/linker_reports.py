@@ -4,10 +4,11 @@ sections are of known types with what their type needs."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from builder.registry import Registry
 from builder.schema.linker import DATE_KINDS, EntityInfo, items
 from builder.schema.logic import check_logic
 from builder.schema.reports import TEAM_SUBJECT
@@ -53,6 +54,23 @@ def _target(linker: Linker, target: Any, path: str) -> None:
     linker.field(info, target.get("dimension", "owner"), f"{path}.dimension")
 
 
+def typed(linker: Linker, container: Mapping[str, Any], name: str, path: str,
+          registry: Registry[Any], unknown: str) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    """``(path, item, type)`` of each item of ``container[name]`` (a list that may not
+    be empty) whose ``type`` the registry knows; unknown types are reported."""
+    if isinstance(container.get(name), list) and not container[name]:
+        linker.add(f"{path}.{name}", "required")
+    for item_path, item in items(container, name, path):
+        kind = item.get("type")
+        if not isinstance(kind, str):
+            continue
+        if kind not in registry:
+            linker.add(f"{item_path}.type", unknown, type=kind,
+                       choices=", ".join(registry.types()))
+            continue
+        yield item_path, item, registry.get(kind)
+
+
 def link_alerts(linker: Linker) -> None:
     from builder.runtime.reports.actions import AlertLint, alert_action_registry
     from builder.runtime.reports.figures import ACTION_NAMES, FIGURE_NAMES
@@ -68,18 +86,10 @@ def link_alerts(linker: Linker) -> None:
         if alert.get("condition") is not None:
             linker.problems.extend(check_logic(alert["condition"], f"{path}.condition",
                                                set(FIGURE_NAMES)))
-        if isinstance(alert.get("actions"), list) and not alert["actions"]:
-            linker.add(f"{path}.actions", "required")
         lint = AlertLint(person, (*FIGURE_NAMES, *ACTION_NAMES))
-        for action_path, action in items(alert, "actions", path):
-            kind = action.get("type")
-            if not isinstance(kind, str):
-                continue
-            if kind not in alert_action_registry:
-                linker.add(f"{action_path}.type", "unknown_alert_action", type=kind,
-                           choices=", ".join(alert_action_registry.types()))
-                continue
-            alert_action_registry.get(kind).lint(linker, action, action_path, lint)
+        for action_path, action, kind in typed(linker, alert, "actions", path,
+                                               alert_action_registry, "unknown_alert_action"):
+            kind.lint(linker, action, action_path, lint)
             _webhook(linker, action.get("webhook"), f"{action_path}.webhook")
 
 
@@ -102,18 +112,11 @@ def link_reports(linker: Linker) -> None:
             known_role(linker, recipient.get("role"), f"{recipient_path}.role")
         for robot_path, robot in items(report, "robots", path):
             _webhook(linker, robot, robot_path)
-        if isinstance(report.get("sections"), list) and not report["sections"]:
-            linker.add(f"{path}.sections", "required")
         linker.unique_keys(report, "sections", path)
-        for section_path, section in items(report, "sections", path):
-            kind = section.get("type")
-            if not isinstance(kind, str):
-                continue
-            if kind not in report_section_registry:
-                linker.add(f"{section_path}.type", "unknown_section_type", type=kind,
-                           choices=", ".join(report_section_registry.types()))
-                continue
-            report_section_registry.get(kind).lint(linker, section, section_path)
+        for section_path, section, kind in typed(linker, report, "sections", path,
+                                                 report_section_registry,
+                                                 "unknown_section_type"):
+            kind.lint(linker, section, section_path)
         breaker = report.get("circuit_breaker")
         keys = breaker.get("metrics") if isinstance(breaker, Mapping) else None
         for index, key in enumerate(keys if isinstance(keys, list) else []):

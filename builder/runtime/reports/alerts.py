@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from builder.database import utcnow
 from builder.errors import NotFound
@@ -24,7 +23,7 @@ from builder.extensions import db
 from builder.i18n import gettext, localized
 from builder.runtime.reports.actions import AlertContext, alert_action_registry
 from builder.runtime.reports.figures import SubjectFigures
-from builder.runtime.reports.models import AlertFiring
+from builder.runtime.reports.models import AlertFiring, insert_once
 from builder.runtime.reports.viewer import system_context
 from builder.runtime.rules.evaluator import evaluate, truthy
 from builder.schema.reports import DEFAULT_TIMEZONE, TEAM_SUBJECT
@@ -87,13 +86,7 @@ def _claim(tenant_id: int, app_key: str, alert: Mapping[str, Any], subject: Any,
                          subject=str(subject)[:200], period_start=window.start,
                          period_end=window.end - timedelta(days=1), figures=history, results=[],
                          created_at=utcnow())
-    try:
-        with db.session.begin_nested():
-            db.session.add(firing)
-            db.session.flush()
-    except IntegrityError:
-        return None
-    return firing
+    return firing if insert_once(firing) else None
 
 
 def list_firings(tenant_id: int, app_key: str, alert_key: str | None = None,

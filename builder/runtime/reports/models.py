@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from builder.database import UtcDateTime, utcnow
@@ -23,6 +24,18 @@ from builder.extensions import db
 
 SENT, HELD, RELEASED, DISCARDED = "sent", "held", "released", "discarded"
 RUN_STATUSES = (SENT, HELD, RELEASED, DISCARDED)
+
+
+def insert_once(row: Any) -> bool:
+    """Insert ``row`` in a savepoint; ``False`` (and nothing written) when its unique
+    constraint says it exists already, in this transaction or a committed one."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 class AlertFiring(db.Model):  # type: ignore[name-defined]

@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from builder.database import utcnow
 from builder.errors import AppError, Conflict, Forbidden, NotFound
@@ -35,6 +34,7 @@ from builder.runtime.reports.models import (
     SENT,
     ReportMessage,
     ReportRun,
+    insert_once,
 )
 from builder.runtime.reports.sections import (
     metric_figures,
@@ -139,13 +139,7 @@ def _claim(tenant_id: int, app_key: str, report: Mapping[str, Any], window: Wind
                     period_start=window.start, period_end=window.end - timedelta(days=1),
                     status=HELD if any(f["breached"] for f in figures) else SENT,
                     threshold=threshold, figures=figures, created_at=utcnow())
-    try:
-        with db.session.begin_nested():
-            db.session.add(run)
-            db.session.flush()
-    except IntegrityError:
-        return None
-    return run
+    return run if insert_once(run) else None
 
 
 def _find_run(tenant_id: int, app_key: str, report_key: str, window: Window

@@ -14,6 +14,7 @@ import builder.runtime.documents.models
 import builder.runtime.intake.models
 import builder.runtime.jobs.models
 import builder.runtime.notify.models
+import builder.runtime.reports.models
 import builder.runtime.storage.models
 import builder.runtime.workflow.approvals_models
 import builder.runtime.workflow.stage_models  # noqa: F401

@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
     from builder.runtime.api.notifications import admin_blp as deliveries_blp
     from builder.runtime.api.notifications import inbox_blp as notifications_blp
     from builder.runtime.api.records import blp as records_blp
+    from builder.runtime.api.reports import blp as reports_blp
     from builder.runtime.api.stages import blp as stages_blp
 
     api.register_blueprint(apps_blp)
@@ -52,4 +53,5 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(automations_blp)
     api.register_blueprint(market_blp)
     api.register_blueprint(market_transfer_blp)
+    api.register_blueprint(reports_blp)
     app.register_blueprint(docs_blp)

@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     from builder.runtime.api.docs import blp as docs_blp
     from builder.runtime.api.documents import blp as documents_blp
     from builder.runtime.api.files import blp as files_blp
+    from builder.runtime.api.insight import blp as insight_blp
     from builder.runtime.api.records import blp as records_blp
     from builder.runtime.api.stages import blp as stages_blp
 
@@ -27,6 +28,10 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(records_blp)
     api.register_blueprint(files_blp)
     api.register_blueprint(documents_blp)
+<<<<<<< HEAD
     api.register_blueprint(approvals_blp)
     api.register_blueprint(stages_blp)
+=======
+    api.register_blueprint(insight_blp)
+>>>>>>> insight
     app.register_blueprint(docs_blp)

@@ -14,11 +14,8 @@ from typing import Any
 from builder.errors import Problem
 from builder.i18n import gettext
 from builder.schema.common import SYSTEM_VARS
-<<<<<<< HEAD
 from builder.schema.counts import count_names
-=======
 from builder.schema.definition import ALL_ENTITIES
->>>>>>> insight
 from builder.schema.field_types import LintContext, field_type_registry
 from builder.schema.logic import check_logic
 

@@ -28,10 +28,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(records_blp)
     api.register_blueprint(files_blp)
     api.register_blueprint(documents_blp)
-<<<<<<< HEAD
     api.register_blueprint(approvals_blp)
     api.register_blueprint(stages_blp)
-=======
     api.register_blueprint(insight_blp)
->>>>>>> insight
     app.register_blueprint(docs_blp)

@@ -186,13 +186,8 @@ class RecordService:
             validator.raise_if_problems()
             assert prepared is not None
             if not prepared.changed:
-<<<<<<< HEAD
                 self._unchanged()
-                return before
-=======
-                db.session.rollback()
                 return self.access.redact(before)
->>>>>>> insight
             events.record_hooks.check(self._change(events.UPDATE, now, before,
                                                    prepared.record, prepared, record_id,
                                                    data=data))
@@ -350,13 +345,8 @@ class RecordService:
             if version is not None and row["version"] != version:
                 raise self._stale(row["version"])
             if bool(row["deleted"]) == deleted:
-<<<<<<< HEAD
                 self._unchanged()
-                return self.get(record_id)
-=======
-                db.session.rollback()
                 return self.access.redact(self.get(record_id))
->>>>>>> insight
             action = events.DELETE if deleted else events.RESTORE
             before = self.get(record_id)
             proposed = dict(before, deleted=deleted)

@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy.sql import ColumnElement
 
+from builder.errors import Problem
+from builder.i18n import gettext
 from builder.runtime.access import gate, guard, policy
 from builder.runtime.access.gate import Gate, forbidden
 from builder.runtime.access.policy import ACTIONS, Rights
@@ -88,6 +90,18 @@ def writable_fields(store: EntityStore, user: Any) -> set[str]:
     return set(store.fields) - policy.rights(store, user).locked()
 
 
+def require_writable(user: Any, store: EntityStore, keys: Mapping[str, Any]) -> None:
+    """Refuse (403, one problem per path) field keys the user may not write; ``keys`` maps
+    where each key was given (``mapping.成本``) to the key. Other values are ignored."""
+    rights_ = policy.rights(store, user)
+    locked, hidden = rights_.locked(), rights_.hidden()
+    problems = [Problem(path, gettext("access.error.field_hidden"), "hidden") if key in hidden
+                else Problem(path, gettext("access.error.field_read_only"), "read_only")
+                for path, key in keys.items() if isinstance(key, str) and key in locked]
+    if problems:
+        raise guard.FieldsForbidden(gettext("access.error.fields"), problems)
+
+
 def redact(store: EntityStore, user: Any, record: Any) -> Any:
     """A copy of ``record`` without the fields the user may not read (sub-table rows too)."""
     return gate.redact(store, sibling_stores(store), user, record)
@@ -101,6 +115,7 @@ def can_configure(user: Any, definition: Mapping[str, Any]) -> bool:
 
 __all__ = [
     "ACTIONS", "Gate", "Rights", "can", "can_configure", "can_read_file", "guard",
-    "readable_fields", "redact", "require", "require_record", "rights", "row_condition",
+    "readable_fields", "redact", "require", "require_record", "require_writable", "rights",
+    "row_condition",
     "row_scope", "writable_fields",
 ]

@@ -46,7 +46,9 @@ class RecordService:
     """Records of one entity, as seen by ``user`` (a ``builder.platform.models.User``).
 
     ``commit=False`` leaves the transaction to the caller (for callers that combine a
-    record change with other work); by default each write commits.
+    record change with other work); by default each write commits. What the user may do,
+    reach and see follows their roles (``access``); a service without user, or calls made
+    inside ``events.acting(...)``, are an engine's and pass freely.
     """
 
     def __init__(self, store: EntityStore, user: Any, *,

@@ -8,7 +8,7 @@ from builder import database, platform
 from builder.config import Config
 from builder.extensions import api, db
 from builder.runtime import api as runtime_api
-from builder.runtime import jobs
+from builder.runtime import effects, jobs
 from builder.runtime.workflow import approvals_hooks, stage_engine
 
 
@@ -26,4 +26,5 @@ def create_app(config: Config | None = None) -> Flask:
     jobs.init_app(app)
     approvals_hooks.init_app(app)
     stage_engine.init_app(app)
+    effects.init_app(app)
     return app

@@ -33,6 +33,7 @@ from builder.schema.common import (
     many,
 )
 from builder.schema.documents import PrintTemplateSchema
+from builder.schema.effects import EffectSchema, ThresholdSchema
 from builder.schema.field_types import field_type_registry
 from builder.schema.processes import (
     ApprovalChainSchema,
@@ -318,6 +319,8 @@ class AppSchema(StrictSchema):
     dashboards = many(DashboardSchema)
     roles = many(RoleSchema)
     print_templates = many(PrintTemplateSchema)
+    effects = many(EffectSchema)
+    thresholds = many(ThresholdSchema)
 
 
 __all__ = [

@@ -147,7 +147,7 @@ class Linker:
     # -- the passes -----------------------------------------------------------------------
 
     def run(self) -> list[Problem]:
-        from builder.schema import linker_documents, linker_processes
+        from builder.schema import linker_documents, linker_effects, linker_processes
 
         self.collect()
         self.link_entities()
@@ -157,6 +157,7 @@ class Linker:
         self.link_dashboards()
         self.link_roles()
         linker_documents.link_documents(self)
+        linker_effects.link_effects(self)
         return self.problems
 
     def collect(self) -> None:

@@ -33,7 +33,7 @@ from builder.errors import Problem, ValidationFailed
 from builder.extensions import db
 from builder.i18n import gettext, localized
 from builder.platform.models import User
-from builder.runtime.records import events, files, rows
+from builder.runtime.records import events, files, linkage, rows
 from builder.runtime.records.counts import with_counts
 from builder.runtime.records.formulas import compute_formulas, default_value, rule_data
 from builder.runtime.rules.evaluator import RuleError, evaluate, truthy
@@ -141,6 +141,8 @@ class Validator:
             if field_type.computed:
                 continue
             try:
+                if field_def["type"] == "relation":
+                    raw = linkage.resolve_reference(self.stores, field_def, raw)
                 parsed = field_type.parse(raw, field_def)
             except FieldValueError as exc:
                 self.problems.append(Problem(f"{path}{key}", exc.message(),
@@ -167,6 +169,9 @@ class Validator:
                 given[key] = value
             values[key] = value
             record[key] = rows.field_json(store, key, value)
+        for problem in linkage.link(self.stores, store, data, given, values, record, existing,
+                                    path):
+            self.problems.append(problem)
         prepared = Prepared(store, path, existing, before, values, record, defaults=defaults)
         self._prepare_children(prepared, subtable_input, context)
         compute_formulas(store.fields, values, record, context)
@@ -395,8 +400,9 @@ class Validator:
                                                   store.table.c.deleted == sa.false())
         if prepared.existing is not None:
             query = query.where(store.table.c.id != prepared.existing["id"])
-        if db.session.execute(query.limit(1)).first() is not None:
-            self.add(path, "records.error.not_unique", "unique", other="")
+        holder = db.session.execute(query.limit(1)).first()
+        if holder is not None:
+            self.problems.append(linkage.unique_clash(store, int(holder.id), path))
 
     def _check_user(self, value: Any, path: str) -> None:
         found = isinstance(value, int) and 0 < value <= MAX_USER_ID and db.session.execute(

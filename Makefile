@@ -1,4 +1,5 @@
-# Set-up and everyday commands. `make run` serves the demo, `make test` runs the suite.
+# Set-up and everyday commands. `make run` serves the demo, `make test` runs the suite
+# (with the browser tests), `make test-frontend` the web app's unit tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,13 @@ PYTEST_ARGS ?=
 # Reinstall whenever pyproject.toml changes: the stamp's name carries its checksum.
 STAMP := $(VENV)/.installed-$(firstword $(shell cksum pyproject.toml))
 
-.PHONY: venv install run test lint
+# The web app: npm ci when the lock file changes, a build when any of its sources do.
+NODE_MODULES := frontend/node_modules/.package-lock.json
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	frontend/index.html frontend/vite.config.js frontend/package.json
+FRONTEND_BUILD := frontend/dist/index.html
+
+.PHONY: venv install run test lint frontend test-frontend
 
 venv: $(BIN)/python
 
@@ -22,12 +29,26 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-run: install
+$(NODE_MODULES): frontend/package-lock.json frontend/package.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+$(FRONTEND_BUILD): $(NODE_MODULES) $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+	touch $@
+
+frontend: $(FRONTEND_BUILD)
+
+test-frontend: $(NODE_MODULES)
+	cd frontend && npm test
+
+run: install frontend
 	$(BIN)/builder init --demo
 	$(BIN)/builder serve --host 127.0.0.1 --port $(PORT)
 
 # pytest exits with 5 when it collected nothing: that is a failure too, and says so.
-test: install
+# The browser tests (tests/browser) need the built web app and Debian's chromium.
+test: install frontend
 	@$(BIN)/pytest -q -n 2 $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: no tests were collected" >&2; fi; \
 	exit $$status

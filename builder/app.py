@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from builder import database, platform
+from builder import database, platform, webapp
 from builder.config import Config
 from builder.extensions import api, db
 from builder.runtime import api as runtime_api
@@ -27,4 +27,5 @@ def create_app(config: Config | None = None) -> Flask:
     approvals_hooks.init_app(app)
     stage_engine.init_app(app)
     effects.init_app(app)
+    webapp.init_app(app)
     return app

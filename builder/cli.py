@@ -209,9 +209,20 @@ def migrate_command(ctx: click.Context) -> None:
 def serve_command(ctx: click.Context, host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
+    from builder.runtime.jobs import get_jobs
+    from builder.runtime.jobs.scheduler import SchedulerThread
+
     app = get_app(ctx)
+    # Without Redis, timers fire and lost jobs are found here; with Redis, workers do it.
+    scheduler = None if get_jobs(app).uses_redis else SchedulerThread(app)
+    if scheduler is not None:
+        scheduler.start()
     click.echo(_t("cli.serving", url=f"http://{host}:{port}/"))
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
 
 
 @main.command("worker", help=_t("cli.help.worker"))
@@ -223,7 +234,7 @@ def worker_command(ctx: click.Context, burst: bool) -> None:
     app = get_app(ctx)
     if not jobs.get_jobs(app).uses_redis:
         raise click.ClickException(_t("cli.worker.no_redis"))
-    jobs.run_worker(app, burst=burst)
+    jobs.work(app, burst=burst)
 
 
 # --- tenants, users, roles -----------------------------------------------------------------

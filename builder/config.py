@@ -45,6 +45,8 @@ class Config:
     files_dir: Path
     redis_prefix: str = "builder"
     market_dir: Path = Path(__file__).resolve().parent.parent / "templates_market"
+    #: the built web app (``make frontend``); served at ``/`` by ``builder.webapp``
+    frontend_dir: Path = Path(__file__).resolve().parent.parent / "frontend" / "dist"
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -65,6 +67,8 @@ class Config:
             "files_dir": Path(files),
             "redis_prefix": os.environ.get("REDIS_PREFIX", "builder"),
         }
+        if os.environ.get("FRONTEND_DIST"):
+            values["frontend_dir"] = Path(os.environ["FRONTEND_DIST"])
         values.update(overrides)
         if "database_url" in overrides:
             values["database_url"] = normalize_database_url(values["database_url"])

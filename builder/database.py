@@ -17,11 +17,13 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from builder import clock
 from builder.extensions import db
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The business clock's now (see ``builder.clock``): what every timestamp records."""
+    return clock.now()
 
 
 class UtcDateTime(sa.TypeDecorator[datetime]):

@@ -16,6 +16,7 @@
   ``tenant`` (slug ``acme``), ``admin`` (its tenant admin) and ``admin_headers``.
 - ``make_config(instance_dir, database_url, **overrides)``: test settings for an extra app.
 - ``run_jobs()``: make sure the jobs enqueued so far have run (a burst worker on Redis).
+- The business clock (``builder.clock``) is back on the wall clock after every test.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from argon2 import PasswordHasher, profiles
 from flask import Flask, current_app, has_app_context
 from flask.testing import FlaskClient
 
-from builder import migrate
+from builder import clock, migrate
 from builder.app import create_app
 from builder.config import Config
 from builder.extensions import db
@@ -150,6 +151,13 @@ def _test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDat
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing() -> None:
     service.set_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
+
+
+@pytest.fixture(autouse=True)
+def _wall_clock() -> Iterator[None]:
+    """A test that moves the business clock (``builder.clock``) does not leak it."""
+    yield
+    clock.reset()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -35,6 +35,7 @@ from builder.schema.common import (
 from builder.schema.documents import PrintTemplateSchema
 from builder.schema.effects import EffectSchema, ThresholdSchema
 from builder.schema.field_types import field_type_registry
+from builder.schema.intake import InboundWebhookSchema, PublicFormSchema
 from builder.schema.processes import (
     ApprovalChainSchema,
     AssignmentRuleSchema,
@@ -321,6 +322,8 @@ class AppSchema(StrictSchema):
     print_templates = many(PrintTemplateSchema)
     effects = many(EffectSchema)
     thresholds = many(ThresholdSchema)
+    public_forms = many(PublicFormSchema)
+    inbound_webhooks = many(InboundWebhookSchema)
 
 
 __all__ = [

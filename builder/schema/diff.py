@@ -46,6 +46,8 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("roles", "role", ()),
     ("effects", "effect", ()),
     ("thresholds", "threshold", ()),
+    ("public_forms", "public_form", ()),
+    ("inbound_webhooks", "inbound_webhook", ()),
 )
 ORDER = "order"
 

@@ -147,12 +147,18 @@ class Linker:
     # -- the passes -----------------------------------------------------------------------
 
     def run(self) -> list[Problem]:
-        from builder.schema import linker_documents, linker_effects, linker_processes
+        from builder.schema import (
+            linker_documents,
+            linker_effects,
+            linker_intake,
+            linker_processes,
+        )
 
         self.collect()
         self.link_entities()
         self.link_subtables()
         linker_processes.link_processes(self)
+        linker_intake.link_intake(self)
         self.link_metrics()
         self.link_dashboards()
         self.link_roles()

@@ -19,16 +19,29 @@ def init_app(app: Flask) -> None:
     from builder.runtime.api.apps import blp as apps_blp
     from builder.runtime.api.docs import blp as docs_blp
     from builder.runtime.api.documents import blp as documents_blp
+    from builder.runtime.api.field_types import blp as field_types_blp
     from builder.runtime.api.files import blp as files_blp
     from builder.runtime.api.insight import blp as insight_blp
+    from builder.runtime.api.intake import admin_blp as intake_admin_blp
+    from builder.runtime.api.intake import hooks_blp, public_blp
+    from builder.runtime.api.jobs import blp as jobs_blp
+    from builder.runtime.api.notifications import admin_blp as deliveries_blp
+    from builder.runtime.api.notifications import inbox_blp as notifications_blp
     from builder.runtime.api.records import blp as records_blp
     from builder.runtime.api.stages import blp as stages_blp
 
     api.register_blueprint(apps_blp)
     api.register_blueprint(records_blp)
     api.register_blueprint(files_blp)
+    api.register_blueprint(jobs_blp)
     api.register_blueprint(documents_blp)
     api.register_blueprint(approvals_blp)
     api.register_blueprint(stages_blp)
     api.register_blueprint(insight_blp)
+    api.register_blueprint(notifications_blp)
+    api.register_blueprint(deliveries_blp)
+    api.register_blueprint(public_blp)
+    api.register_blueprint(hooks_blp)
+    api.register_blueprint(intake_admin_blp)
+    api.register_blueprint(field_types_blp)
     app.register_blueprint(docs_blp)

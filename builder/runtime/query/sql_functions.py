@@ -50,7 +50,10 @@ class json_array_length(FunctionElement[int]):
 
 @compiles(json_array_length)
 def _json_array_length_default(element: json_array_length, compiler: Any, **kw: Any) -> str:
-    return f"json_array_length(CAST({compiler.process(element.clauses, **kw)} AS json))"
+    # an empty JSON column holds the scalar ``null``, whose length PostgreSQL refuses to take
+    value = f"CAST({compiler.process(element.clauses, **kw)} AS json)"
+    return (f"(CASE WHEN json_typeof({value}) = 'array' "
+            f"THEN json_array_length({value}) ELSE 0 END)")
 
 
 @compiles(json_array_length, "sqlite")

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from builder import clock
 from builder.errors import Conflict, NotFound, Problem, ValidationFailed
 from builder.extensions import db
 from builder.i18n import gettext
@@ -37,7 +38,7 @@ Rows = list[Mapping[str, Any]]
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _iso(moment: datetime) -> str:

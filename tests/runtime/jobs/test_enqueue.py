@@ -51,3 +51,18 @@ def test_in_process_thread_pool_runs_jobs(app):
     jobs.enqueue(create_tenant_job, "threaded", name="x")
     jobs.get_jobs(app).wait()
     assert tenant_slugs() == ["threaded"]
+
+
+def test_a_released_savepoint_does_not_send_the_job_early(app, run_jobs):
+    db.session.execute(sa.select(1))
+    with db.session.begin_nested():
+        jobs.enqueue(create_tenant_job, "nested", name="x")
+    with db.session.begin_nested():  # another savepoint released: still not sent
+        pass
+    transport = jobs.get_jobs(app)
+    if transport.uses_redis:
+        assert transport.queue().count == 0
+    assert db.session.scalars(sa.select(Tenant.slug)).all() == []
+    db.session.rollback()
+    run_jobs()
+    assert tenant_slugs() == []

@@ -1,0 +1,120 @@
+"""Every screen of the web app renders in zh-CN with no raw message key, and in English
+with no Chinese interface text (the app's own data aside)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import ROOT, login, untranslated
+from tests.definitions import full_app
+from tests.runtime.records.helpers import create, publish
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _messages(language: str) -> dict[str, str]:
+    tree = json.loads((ROOT / "frontend" / "src" / "locales" / f"{language}.json")
+                      .read_text(encoding="utf-8"))
+
+    def flatten(node: Any, prefix: str = "") -> dict[str, str]:
+        out: dict[str, str] = {}
+        for key, value in node.items():
+            out.update(flatten(value, f"{prefix}{key}.") if isinstance(value, dict)
+                       else {f"{prefix}{key}": value})
+        return out
+
+    return flatten(tree)
+
+
+ZH, EN = _messages("zh-CN"), _messages("en")
+# Chinese interface strings that must not show on an English page (placeholders cut off)
+CHINESE_ONLY = sorted({part for key, text in ZH.items() if EN.get(key) != text
+                       for part in re.split(r"\{[^}]*\}", text) if len(CJK.findall(part)) >= 2})
+
+
+def check(page: Page, language: str, screen: str, shots: Any) -> None:
+    page.wait_for_load_state("networkidle")
+    shots(page, f"{language}-{screen}")
+    assert untranslated(page) == [], screen
+    if language == "en":
+        text = page.evaluate("() => document.body.innerText")
+        shown = [s for s in CHINESE_ONLY if s in text]
+        assert shown == [], f"{screen}: Chinese interface text on an English page: {shown}"
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_every_screen_is_translated(page: Page, live_server: str, client: Any, admin: Any,
+                                    admin_headers: dict[str, str], shots: Any,
+                                    language: str) -> None:
+    # version summaries are stored in the words of the publisher's language
+    publish(client, {**admin_headers, "Accept-Language": language}, full_app())
+    customer = create(client, admin_headers, "customer",
+                      {"name": "华东制造", "industry": "manufacturing", "email": "a@b.cn"})
+    client.patch(f"/api/apps/crm/customer/records/{customer['id']}", headers=admin_headers,
+                 json={"version": customer["version"], "data": {"notes": "第二次"}})
+    page.add_init_script(f"window.localStorage.setItem('builder.language', '{language}')")
+    words = {"zh-CN": {"home": "我的应用", "designer": "应用搭建", "filter": "筛选"},
+             "en": {"home": "My apps", "designer": "App designer", "filter": "Filter"}}[language]
+
+    page.goto(f"{live_server}/login")
+    expect(page.get_by_test_id("login-submit")).to_be_visible()
+    check(page, language, "login", shots)
+    login(page, live_server, "admin")
+    expect(page.locator("h1")).to_have_text(words["home"])
+    check(page, language, "home", shots)
+
+    def overlay(screen: str, button: str, shown: str) -> None:
+        """Open a dialog or drawer, check it, close it."""
+        page.get_by_test_id(button).click()
+        expect(page.get_by_test_id(shown)).to_be_visible()
+        check(page, language, screen, shots)
+        page.keyboard.press("Escape")
+
+    page.goto(f"{live_server}/designer")
+    expect(page.get_by_test_id("designer-app-crm")).to_be_visible()
+    check(page, language, "designer-apps", shots)
+    overlay("designer-new-app", "create-app", "create-app-dialog")
+
+    page.goto(f"{live_server}/designer/crm")
+    expect(page.get_by_test_id("entity-settings")).to_be_visible()
+    check(page, language, "designer-entity", shots)
+    overlay("designer-publish", "publish", "publish-dialog")
+    overlay("designer-versions", "open-versions", "version-1")
+    page.get_by_test_id("field-card-industry").click()
+    page.get_by_test_id("prop-visible-toggle").click()
+    page.get_by_test_id("visible-when").get_by_test_id("condition-add").click()
+    page.get_by_test_id("add-validation").click()
+    check(page, language, "designer-field", shots)
+    page.get_by_test_id("mode-preview").click()
+    page.get_by_test_id("preview-submit").click()
+    check(page, language, "designer-preview", shots)
+
+    page.goto(f"{live_server}/apps/crm/customer")
+    expect(page.get_by_test_id("open-filter")).to_contain_text(words["filter"])
+    expect(page.get_by_test_id("list-total")).to_be_visible()
+    check(page, language, "list", shots)
+    page.get_by_test_id("open-filter").click()
+    page.get_by_test_id("list-filter").get_by_test_id("condition-add").click()
+    check(page, language, "list-filter", shots)
+    page.keyboard.press("Escape")
+
+    for screen, path in (("new", "customer/new"), ("record", f"customer/{customer['id']}"),
+                         ("edit", f"customer/{customer['id']}/edit"),
+                         ("quote-form", "quote/new"), ("opportunity-list", "opportunity")):
+        page.goto(f"{live_server}/apps/crm/{path}")
+        expect(page.locator("h1")).to_be_visible()
+        check(page, language, screen, shots)
+    page.goto(f"{live_server}/apps/crm/customer/{customer['id']}")
+    expect(page.get_by_test_id("history-update")).to_be_visible()
+
+    page.goto(f"{live_server}/no/such/page")
+    expect(page.locator(".el-result")).to_be_visible()
+    check(page, language, "not-found", shots)
+    page.get_by_test_id("user-menu").click()
+    expect(page.get_by_test_id("logout")).to_be_visible()
+    check(page, language, "user-menu", shots)

@@ -14,6 +14,11 @@
   copied from the related record: the price from the SKU, the store's region onto the
   order. A person may still send their own value.
 
+- **Inherit** (``inherit: {"<row field>": "<record field>"}`` on a sub-table field): the
+  rows carry these fields of their record (the store, time and status of an order on
+  each line), set on every write of the record, so lists, metrics and row scopes over
+  the rows need no join.
+
 Also here: the problem telling which record already holds a unique value.
 """
 
@@ -86,6 +91,29 @@ def unique_clash(store: EntityStore, holder: int, path: str) -> Problem:
     name = f"{_entity_title(store)}「{title}」" if title not in (None, "") \
         else f"{_entity_title(store)} #{holder}"
     return Problem(path, gettext("linkage.error.not_unique", record=name), "unique", holder)
+
+
+def inherited(parent: EntityStore, child: EntityStore, field_def: Mapping[str, Any],
+              values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values a sub-table's rows take from their record (``inherit: {"<row field>":
+    "<record field>"}``), as JSON input for the rows."""
+    spec = field_def.get("inherit")
+    if not isinstance(spec, Mapping):
+        return {}
+    return {mine: rows.field_json(parent, theirs, values.get(theirs))
+            for mine, theirs in spec.items()
+            if mine in child.columns and theirs in parent.columns}
+
+
+def inheritance_changed(parent: EntityStore, field_def: Mapping[str, Any],
+                        values: Mapping[str, Any], existing: Mapping[str, Any] | None) -> bool:
+    """Whether a record field its rows inherit changes in this write."""
+    spec = field_def.get("inherit")
+    if not isinstance(spec, Mapping) or existing is None:
+        return False
+    return any(theirs in parent.columns and
+               values.get(theirs) != existing.get(parent.columns[theirs].name)
+               for theirs in spec.values())
 
 
 def _relations(store: EntityStore, prop: str) -> Iterator[tuple[str, Mapping[str, Any],

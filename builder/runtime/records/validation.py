@@ -244,9 +244,14 @@ class Validator:
             if parent.existing is not None:
                 current = rows.fetch_children(child, [parent.existing["id"]]).get(
                     parent.existing["id"], [])
+            inherited = linkage.inherited(parent.store, child, field_def, parent.values)
             if key not in subtable_input:
-                parent.record[key] = (parent.before or {}).get(key, [])
-                continue
+                if not current or not linkage.inheritance_changed(
+                        parent.store, field_def, parent.values, parent.existing):
+                    parent.record[key] = (parent.before or {}).get(key, [])
+                    continue
+                # the rows carry fields of their record: keep them in step
+                subtable_input = {**subtable_input, key: [{"id": r["id"]} for r in current]}
             by_id = {row["id"]: row for row in current}
             before_by_id = {r["id"]: r for r in (parent.before or {}).get(key, [])}
             items: list[Prepared] = []
@@ -261,9 +266,11 @@ class Validator:
                         self.add(f"{item_path}id", "records.error.child_not_found", "not_found")
                         continue
                     kept.add(item_id)
+                if inherited and isinstance(item, Mapping):
+                    item = {**item, **inherited}
                 prepared = self.prepare(child, item, existing=existing,
                                         before=before_by_id.get(item_id) if existing else None,
-                                        path=item_path)
+                                        path=item_path, trusted=frozenset(inherited))
                 if prepared is not None:
                     items.append(prepared)
             removed = [row for row in current if row["id"] not in kept]
@@ -278,7 +285,12 @@ class Validator:
         data = rule_data(prepared.record, context)
         for key, field_def in store.fields.items():
             field_type = field_type_registry.get(field_def["type"])
-            if field_type.computed or self.hidden(store, key, data):
+            if field_type.computed:
+                if field_def.get("unique") and values.get(key) is not None and \
+                        key in store.columns:  # a unique formula (a composite key)
+                    self._check_unique(store, key, values[key], prepared, f"{path}{key}")
+                continue
+            if self.hidden(store, key, data):
                 continue
             required = bool(field_def.get("required"))
             if not required and field_def.get("required_when") is not None:

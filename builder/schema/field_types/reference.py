@@ -114,7 +114,7 @@ def lint_linkage(field: Mapping[str, Any], ctx: LintContext) -> list[Problem]:
         for mine, theirs in fill.items():
             target = own.get(mine)
             if target is None or mine == field.get("key") or \
-                    target.get("type") in ("subtable", "formula", "autonumber"):
+                    target.get("type") in NOT_COPIED:
                 problems.append(ctx.problem(f"fill.{mine}", "schema.error.unknown_field",
                                             field=mine, entity=ctx.entity.get("key")))
             if not isinstance(theirs, str) or theirs not in related:
@@ -134,7 +134,7 @@ class SubTableType(FieldType):
     type = "subtable"
     kind = "list"
     has_column = False
-    properties = ("entity",)
+    properties = ("entity", "inherit")
 
     def parse(self, value: Any, field: Mapping[str, Any]) -> Any:
         if value is None:
@@ -151,4 +151,30 @@ class SubTableType(FieldType):
         if target == ctx.entity.get("key"):
             return [ctx.problem("entity", "schema.error.subtable_cycle",
                                 cycle=f"{target} → {target}")]
+        return _lint_inherit(field, ctx)
+
+
+#: types whose values are not stored fields a row can take from its record
+NOT_COPIED = ("subtable", "formula", "autonumber")
+
+
+def _lint_inherit(field: Mapping[str, Any], ctx: LintContext) -> list[Problem]:
+    """``inherit``: fields of the rows ← stored fields of the record."""
+    spec = field.get("inherit")
+    if spec is None:
         return []
+    if not isinstance(spec, Mapping):
+        return [ctx.problem("inherit", "schema.error.not_object")]
+    rows_fields = _fields_of(ctx, field.get("entity"))
+    own = _fields_of(ctx, ctx.entity.get("key"))
+    problems = []
+    for mine, theirs in spec.items():
+        row_field = rows_fields.get(mine)
+        if row_field is None or row_field.get("type") in NOT_COPIED:
+            problems.append(ctx.problem(f"inherit.{mine}", "schema.error.unknown_field",
+                                        field=mine, entity=field.get("entity")))
+        source = own.get(theirs) if isinstance(theirs, str) else None
+        if source is None or source.get("type") in NOT_COPIED:
+            problems.append(ctx.problem(f"inherit.{mine}", "schema.error.unknown_field",
+                                        field=theirs, entity=ctx.entity.get("key")))
+    return problems

@@ -33,10 +33,12 @@ def counter_app() -> dict[str, Any]:
             field("store", "relation", "门店", "Store", entity="store",
                   fill={"region": "region"}),
             field("region", "text", "区域", "Region"),
+            field("status", "text", "状态", "Status", default="done"),
             field("member_phone", "phone", "会员手机", "Member phone"),
             field("member", "relation", "会员", "Member", entity="member",
                   lookup={"field": "phone", "from": "member_phone"}),
-            field("lines", "subtable", "明细", "Lines", entity="sale_line"),
+            field("lines", "subtable", "明细", "Lines", entity="sale_line",
+                  inherit={"store": "store", "status": "status"}),
         ]),
         entity("sale_line", "明细", "Line", [
             field("barcode", "text", "条码", "Barcode"),
@@ -45,6 +47,14 @@ def counter_app() -> dict[str, Any]:
                   fill={"unit_price": "price", "barcode": "barcode"}),
             field("unit_price", "money", "单价", "Unit price", required=True),
             field("qty", "number", "数量", "Qty", default=1),
+            field("store", "relation", "门店", "Store", entity="store"),
+            field("status", "text", "状态", "Status", readonly_when=True),
+        ]),
+        entity("shelf", "货架", "Shelf", [
+            field("store", "relation", "门店", "Store", entity="store", required=True),
+            field("sku", "relation", "商品", "SKU", entity="sku", required=True),
+            field("place", "formula", "位置", "Place", result_type="text", unique=True,
+                  expression={"cat": [{"var": "store"}, "-", {"var": "sku"}]}),
         ]),
         key=APP)
 
@@ -106,10 +116,43 @@ def test_lookup_and_fill_are_linked(client: Any) -> None:
     line = app["entities"][4]["fields"][1]
     line["lookup"] = {"field": "name", "from": "nothing"}
     line["fill"] = {"qty": "stock", "lines": "price"}
+    app["entities"][3]["fields"][5]["inherit"] = {"amount": "store", "qty": "lines"}
     _, found = check_definition(app)
     paths = {p.path: p.code for p in found}
     assert paths == {
+        "entities[3].fields[5].inherit.amount": "unknown_field",
+        "entities[3].fields[5].inherit.qty": "unknown_field",
         "entities[4].fields[1].lookup.field": "lookup_not_unique",
         "entities[4].fields[1].lookup.from": "unknown_field",
         "entities[4].fields[1].fill.qty": "unknown_field",
         "entities[4].fields[1].fill.lines": "unknown_field"}
+
+
+def test_rows_inherit_fields_of_their_record(client: Any, admin_headers: Any,
+                                             counter: dict[str, Any]) -> None:
+    other = create(client, admin_headers, "store", {"code": "SH02"}, app=APP)
+    sale = create(client, admin_headers, "sale", {
+        "store": counter["store"]["id"],
+        "lines": [{"barcode": "6901234567892", "store": other["id"], "status": "x"}]},
+        app=APP)
+    assert (sale["lines"][0]["store"], sale["lines"][0]["status"]) == (
+        counter["store"]["id"], "done")
+    response = client.patch(f"{records_url('sale', APP)}/{sale['id']}", headers=admin_headers,
+                            json={"version": sale["version"],
+                                  "data": {"store": other["id"], "status": "void"}})
+    assert response.status_code == 200, response.get_json()
+    line = response.get_json()["lines"][0]
+    assert (line["store"], line["status"], line["id"]) == (
+        other["id"], "void", sale["lines"][0]["id"])
+
+
+def test_a_unique_formula_is_a_composite_key(client: Any, admin_headers: Any,
+                                             counter: dict[str, Any]) -> None:
+    shelf = {"store": counter["store"]["id"], "sku": counter["cola"]["id"]}
+    first = create(client, admin_headers, "shelf", shelf, app=APP)
+    response = client.post(records_url("shelf", APP), headers=admin_headers,
+                           json={"data": shelf})
+    assert response.status_code == 422
+    [problem] = response.get_json()["error"]["details"]
+    assert (problem["path"], problem["code"], problem["record"]) == (
+        "place", "unique", first["id"])

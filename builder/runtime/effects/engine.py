@@ -24,6 +24,7 @@ Rules see the source record, ``$parent`` (the record a sub-table row belongs to)
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 from collections.abc import Iterator, Mapping
@@ -340,5 +341,16 @@ def apply(change: events.RecordChange) -> None:
         raise ValidationFailed(gettext("effects.error.refused"), problems)
 
 
+def listen(name: str, priority: int, func: events.Hook) -> None:
+    """Register a listener that keeps derived numbers in step with every write, loaded
+    data (seeds, imports, clones) included where the records service tells loading apart
+    (``on_load``)."""
+    hooks = events.record_hooks
+    if "on_load" in inspect.signature(hooks.listener).parameters:
+        hooks.listener(name, priority, on_load=True)(func)  # type: ignore[call-arg]
+    else:
+        hooks.listener(name, priority)(func)
+
+
 def register() -> None:
-    events.record_hooks.listener(LISTENER, priority=20)(apply)
+    listen(LISTENER, 20, apply)

@@ -126,4 +126,6 @@ def watch(change: events.RecordChange) -> None:
 
 
 def register() -> None:
-    events.record_hooks.listener(LISTENER, priority=30)(watch)
+    from builder.runtime.effects.engine import listen
+
+    listen(LISTENER, 30, watch)

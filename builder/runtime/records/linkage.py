@@ -88,9 +88,10 @@ def unique_clash(store: EntityStore, holder: int, path: str) -> Problem:
     if isinstance(title_field, str) and title_field in store.columns:
         title = db.session.scalar(sa.select(store.columns[title_field]).where(
             store.table.c.id == holder))
-    name = f"{_entity_title(store)}「{title}」" if title not in (None, "") \
-        else f"{_entity_title(store)} #{holder}"
-    return Problem(path, gettext("linkage.error.not_unique", record=name), "unique", holder)
+    message = gettext("linkage.error.not_unique", entity=_entity_title(store), title=title) \
+        if title not in (None, "") else gettext("linkage.error.not_unique_id",
+                                                entity=_entity_title(store), id=holder)
+    return Problem(path, message, "unique", holder)
 
 
 def inherited(parent: EntityStore, child: EntityStore, field_def: Mapping[str, Any],

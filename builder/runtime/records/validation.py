@@ -414,7 +414,10 @@ class Validator:
             query = query.where(store.table.c.id != prepared.existing["id"])
         holder = db.session.execute(query.limit(1)).first()
         if holder is not None:
-            self.problems.append(linkage.unique_clash(store, int(holder.id), path))
+            # only a signed-in user learns which record (not a public form's visitor)
+            self.problems.append(linkage.unique_clash(store, int(holder.id), path)
+                                 if self.context.get("$user") else
+                                 Problem(path, gettext("records.error.not_unique"), "unique"))
 
     def _check_user(self, value: Any, path: str) -> None:
         found = isinstance(value, int) and 0 < value <= MAX_USER_ID and db.session.execute(

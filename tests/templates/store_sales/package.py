@@ -1,0 +1,97 @@
+"""The store-sales market package as the tests install it: the definition published over
+``/api/apps`` and the demo data posted through the records API, in the package format
+(``$key`` names a record, ``{"$ref": "entity:key"}`` points at one, sub-table rows inline).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from tests.runtime.records.helpers import publish, records_url
+
+PACKAGE = Path(__file__).resolve().parents[3] / "templates_market" / "store_sales"
+APP = "store_sales"
+BULK = 1000
+
+
+@cache
+def _read(name: str) -> str:
+    return (PACKAGE / name).read_text(encoding="utf-8")
+
+
+def manifest() -> dict[str, Any]:
+    return json.loads(_read("manifest.json"))  # type: ignore[no-any-return]
+
+
+def definition() -> dict[str, Any]:
+    [path] = manifest()["apps"]
+    return json.loads(_read(path))  # type: ignore[no-any-return]
+
+
+def demo() -> dict[str, list[dict[str, Any]]]:
+    [path] = manifest()["demo"]
+    return json.loads(_read(path))[APP]  # type: ignore[no-any-return]
+
+
+def url(entity: str) -> str:
+    return records_url(entity, APP)
+
+
+class Installed:
+    """What an install created: record ids by package key (``store:sh01``)."""
+
+    def __init__(self, client: Any, headers: dict[str, str]) -> None:
+        self.client, self.headers = client, headers
+        self.ids: dict[str, int] = {}
+
+    def id(self, ref: str) -> int:
+        return self.ids[ref]
+
+    def _value(self, value: Any) -> Any:
+        if isinstance(value, Mapping) and set(value) == {"$ref"}:
+            return self.ids[value["$ref"]]
+        if isinstance(value, list):
+            return [self._row(v) if isinstance(v, Mapping) else v for v in value]
+        return value
+
+    def _row(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: self._value(v) for k, v in record.items() if k != "$key"}
+
+    def _remember(self, entity: str, given: Mapping[str, Any],
+                  stored: Mapping[str, Any]) -> None:
+        if "$key" in given:
+            self.ids[f"{entity}:{given['$key']}"] = int(stored["id"])
+        for key, value in given.items():
+            if isinstance(value, list) and value and isinstance(value[0], Mapping):
+                child = {"lines": {"sales_order": "sales_line",
+                                   "sales_return": "return_line"}[entity]}[key]
+                for row, stored_row in zip(value, stored[key], strict=True):
+                    self._remember(child, row, stored_row)
+
+    def load(self, entity: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Create records through the bulk API, all or nothing per request."""
+        created: list[dict[str, Any]] = []
+        for start in range(0, len(records), BULK):
+            batch = records[start:start + BULK]
+            response = self.client.post(f"{url(entity)}/bulk", headers=self.headers,
+                                        json={"rows": [self._row(r) for r in batch]})
+            assert response.status_code == 201, (entity, response.get_json())
+            items = response.get_json()["items"]
+            for given, stored in zip(batch, items, strict=True):
+                self._remember(entity, given, stored)
+            created += items
+        return created
+
+
+def install(client: Any, headers: dict[str, str], with_demo: bool = True) -> Installed:
+    """Publish the package's app, then load its demo data entity by entity."""
+    publish(client, headers, definition())
+    installed = Installed(client, headers)
+    if with_demo:
+        for entity, records in demo().items():
+            installed.load(entity, records)
+    return installed

@@ -289,6 +289,19 @@ def _limit(effect: Mapping[str, Any], before: Mapping[str, Any] | None, delta: f
     return bound
 
 
+def _missing(net: Net, store: EntityStore, ambiguous: bool) -> list[Problem]:
+    """No target (or several) for a net: a problem when the source asks something of it,
+    nothing when it only gives back (or the effect skips missing targets)."""
+    if not net.wanted or (not ambiguous and net.effect.get("if_missing") == "skip"):
+        return []
+    source = _blame(net)
+    code, key = (("effect_ambiguous", "effects.error.ambiguous") if ambiguous
+                 else ("effect_no_target", "effects.error.no_target"))
+    return [Problem(f"{source.path}{source_field(net.effect)}".rstrip("."),
+                    gettext(key, entity=localized(store.entity.get("title")) or store.key),
+                    code)]
+
+
 def apply(change: events.RecordChange) -> None:
     """The listener: apply the net contributions of a change, or refuse it."""
     if change.action not in ACTIONS:
@@ -313,25 +326,21 @@ def apply(change: events.RecordChange) -> None:
         net.delta = round(net.delta, _precision(store, field_key))
         if not net.delta:
             continue
-        ids = _resolve(store, net.key)
+        # a relation names its target; a match is looked up (the adjustment locks it)
+        ids = [net.key[1]] if net.key[0] == BY_ID else _resolve(store, net.key)
         if len(ids) == 1:
             plan.append((store.key, ids[0], effect_key, net, store))
-            continue
-        if not net.wanted or (not ids and net.effect.get("if_missing") == "skip"):
-            continue  # nothing left to give back to, or nothing asked of a missing target
-        source = _blame(net)
-        code, key = (("effect_ambiguous", "effects.error.ambiguous") if ids
-                     else ("effect_no_target", "effects.error.no_target"))
-        problems.append(Problem(f"{source.path}{source_field(net.effect)}".rstrip("."),
-                                gettext(key, entity=localized(store.entity.get("title"))
-                                        or store.key), code))
+        else:
+            problems += _missing(net, store, ambiguous=bool(ids))
     for _, record_id, _, net, store in sorted(plan, key=lambda p: p[:3]):
         with events.acting(ENGINE):
             result = RecordService(store, change.user, stores=change.stores,
                                    commit=False).adjust(
                 record_id, str(net.effect["field"]), net.delta, low=net.effect.get("min"),
                 high=net.effect.get("max"), override=net.effect.get("override"))
-        if not result.applied:
+        if result.missing:
+            problems += _missing(net, store, ambiguous=False)
+        elif not result.applied:
             source = _blame(net)
             problems.append(Problem(
                 f"{source.path}{source_field(net.effect)}".rstrip("."),

@@ -24,9 +24,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
 
-from builder.errors import Conflict, NotFound
 from builder.extensions import db
-from builder.i18n import gettext
 from builder.runtime.records import audit, events, rows
 from builder.runtime.storage.tables import EntityStore
 
@@ -39,13 +37,14 @@ Bound = float | int | str | None
 
 @dataclass
 class Adjusted:
-    """The outcome of one adjustment: ``applied`` with both images, or refused by its
-    bound with the value the record had (``available``)."""
+    """The outcome of one adjustment: ``applied`` with both images; refused by its bound
+    with the value the record had (``available``); or ``missing`` (no live record)."""
 
     applied: bool
     available: Any
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
+    missing: bool = False
 
 
 def _bound_expr(store: EntityStore, bound: Bound) -> Any:
@@ -81,15 +80,14 @@ def override_condition(store: EntityStore, stores: Mapping[str, EntityStore],
 def adjust(service: RecordService, record_id: int, field: str, delta: float, now: datetime,
            low: Bound = None, high: Bound = None, override: str | None = None) -> Adjusted:
     """Add ``delta`` to ``field`` of one record, audited and announced to the listeners as
-    an update; refused (nothing written) when the result would leave ``[low, high]``."""
+    an update; refused (nothing written) when the result would leave ``[low, high]`` or
+    the record is deleted or does not exist."""
     store = service.store
     table, column = store.table, store.columns[field]
     row = db.session.execute(sa.select(table).where(table.c.id == record_id)
                              .with_for_update()).mappings().first()
-    if row is None:
-        raise NotFound(gettext("records.error.not_found"))
-    if row["deleted"]:
-        raise Conflict(gettext("records.error.deleted"))
+    if row is None or row["deleted"]:
+        return Adjusted(False, None, missing=True)
     before = rows.to_output(store, row)
     rows.attach_children(store, service.stores, [before])
     current = before.get(field) or 0
@@ -108,12 +106,13 @@ def adjust(service: RecordService, record_id: int, field: str, delta: float, now
         allowed = override_condition(store, service.stores, override)
         where.append(sa.or_(sa.and_(*checks), allowed) if allowed is not None
                      else sa.and_(*checks))
-    result = db.session.execute(sa.update(table).where(*where).values(
+    written = db.session.execute(sa.update(table).where(*where).values(
         {column.name: value, "version": table.c.version + 1, "updated_at": now,
-         "updated_by": service.user_id}))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+         "updated_by": service.user_id}).returning(*table.c)).mappings().first()
+    if written is None:
         return Adjusted(False, current, before)
-    after = service.get(record_id)
+    after = rows.to_output(store, written)
+    rows.attach_children(store, service.stores, [after])
     audit.append(store, record_id, audit.UPDATE, service.user_id, now, before, after)
     events.record_hooks.notify(events.RecordChange(
         events.UPDATE, store, service.stores, service.user, now, before, after,

@@ -221,7 +221,8 @@ class RecordService:
                high: Bound = None, override: str | None = None) -> Adjusted:
         """Add ``delta`` to the number ``field`` of a record in one conditional UPDATE,
         refused (``applied`` false, nothing written) when the result would leave
-        ``[low, high]`` unless the ``override`` flag is set; audited and announced to the
+        ``[low, high]`` unless the ``override`` flag is set, or when the record is gone
+        (``missing``); audited and announced to the
         listeners like any update. For engines keeping counters and stock exact under
         concurrency; no access check (engines write on their own account)."""
         try:

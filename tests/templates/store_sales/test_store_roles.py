@@ -68,12 +68,25 @@ def test_each_role_reaches_its_part(client: Any, tenant: Any, admin_headers: dic
     card = client.get(f"/api/apps/{APP}/dashboards/store_sales/widgets/month_orders",
                       headers=lina_headers).get_json()
     assert card["data"]["value"] == 1
+    # her sale crossing the safety stock raises the alert she may not write herself
+    tee = client.get(f"{url('stock')}/{installed.id('stock:sh01_tee_l')}",
+                     headers=admin_headers).get_json()
+    client.patch(f"{url('stock')}/{tee['id']}", headers=admin_headers,
+                 json={"version": tee["version"], "data": {"qty": 5, "safety_stock": 5}})
+    alerts = len(_items(client, admin_headers, "stock_alert"))
+    crossing = client.post(url("sales_order"), headers=lina_headers, json={"data": dict(
+        sale, lines=[{"barcode": "6975001230029"}])})
+    assert crossing.status_code == 201, crossing.get_json()
+    assert len(_items(client, admin_headers, "stock_alert")) == alerts + 1
+    assert client.get(f"{url('stock')}/{tee['id']}", headers=lina_headers
+                      ).get_json()["low_stock"] is True
 
     # the store manager: the whole store, stock included, nothing of the other stores
     manager_headers = auth_headers(manager)
     seen = {o["id"] for o in _items(client, manager_headers, "sales_order")}
     assert seen == {o["id"] for o in all_orders} | {mine.get_json()["id"],
-                                                    theirs.get_json()["id"]}
+                                                    theirs.get_json()["id"],
+                                                    crossing.get_json()["id"]}
     gz_order = _items(client, admin_headers, "sales_order", {"==": [{"var": "store"}, gz01]})[0]
     assert client.get(f"{url('sales_order')}/{gz_order['id']}",
                       headers=manager_headers).status_code == 404

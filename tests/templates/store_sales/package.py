@@ -37,6 +37,14 @@ def demo() -> dict[str, list[dict[str, Any]]]:
     return json.loads(_read(path))[APP]  # type: ignore[no-any-return]
 
 
+def subtables(entity: str) -> dict[str, str]:
+    """The sub-table fields of an entity of the package's app, with their row entity."""
+    for item in definition()["entities"]:
+        if item["key"] == entity:
+            return {f["key"]: f["entity"] for f in item["fields"] if f["type"] == "subtable"}
+    return {}
+
+
 def url(entity: str) -> str:
     return records_url(entity, APP)
 
@@ -65,12 +73,10 @@ class Installed:
                   stored: Mapping[str, Any]) -> None:
         if "$key" in given:
             self.ids[f"{entity}:{given['$key']}"] = int(stored["id"])
-        for key, value in given.items():
-            if isinstance(value, list) and value and isinstance(value[0], Mapping):
-                child = {"lines": {"sales_order": "sales_line",
-                                   "sales_return": "return_line"}[entity]}[key]
-                for row, stored_row in zip(value, stored[key], strict=True):
-                    self._remember(child, row, stored_row)
+        for key, child in subtables(entity).items():
+            for row, stored_row in zip(given.get(key) or [], stored.get(key) or [],
+                                       strict=True):
+                self._remember(child, row, stored_row)
 
     def load(self, entity: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Create records through the bulk API, all or nothing per request."""

@@ -43,6 +43,7 @@ from builder.schema.processes import (
     SlaPolicySchema,
     StageFlowSchema,
 )
+from builder.schema.reports import AlertSchema, ReportSchema
 
 FORMAT = 1
 VERSION = re.compile(r"\d+\.\d+\.\d+")
@@ -324,6 +325,8 @@ class AppSchema(StrictSchema):
     thresholds = many(ThresholdSchema)
     public_forms = many(PublicFormSchema)
     inbound_webhooks = many(InboundWebhookSchema)
+    alerts = many(AlertSchema)
+    reports = many(ReportSchema)
 
 
 __all__ = [

@@ -48,6 +48,8 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("thresholds", "threshold", ()),
     ("public_forms", "public_form", ()),
     ("inbound_webhooks", "inbound_webhook", ()),
+    ("alerts", "alert", ()),
+    ("reports", "report", ()),
 )
 ORDER = "order"
 

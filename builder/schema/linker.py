@@ -152,6 +152,7 @@ class Linker:
             linker_effects,
             linker_intake,
             linker_processes,
+            linker_reports,
         )
 
         self.collect()
@@ -164,6 +165,7 @@ class Linker:
         self.link_roles()
         linker_documents.link_documents(self)
         linker_effects.link_effects(self)
+        linker_reports.link_reports(self)
         return self.problems
 
     def collect(self) -> None:

@@ -24,7 +24,6 @@ Rules see the source record, ``$parent`` (the record a sub-table row belongs to)
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 from collections.abc import Iterator, Mapping
@@ -350,16 +349,6 @@ def apply(change: events.RecordChange) -> None:
         raise ValidationFailed(gettext("effects.error.refused"), problems)
 
 
-def listen(name: str, priority: int, func: events.Hook) -> None:
-    """Register a listener that keeps derived numbers in step with every write, loaded
-    data (seeds, imports, clones) included where the records service tells loading apart
-    (``on_load``)."""
-    hooks = events.record_hooks
-    if "on_load" in inspect.signature(hooks.listener).parameters:
-        hooks.listener(name, priority, on_load=True)(func)  # type: ignore[call-arg]
-    else:
-        hooks.listener(name, priority)(func)
-
-
 def register() -> None:
-    listen(LISTENER, 20, apply)
+    # derived numbers follow loaded data too (market seeds, imports, clones)
+    events.record_hooks.listener(LISTENER, priority=20, on_load=True)(apply)

@@ -126,6 +126,5 @@ def watch(change: events.RecordChange) -> None:
 
 
 def register() -> None:
-    from builder.runtime.effects.engine import listen
-
-    listen(LISTENER, 30, watch)
+    # loaded stock below its safety level is flagged and alerted like any other
+    events.record_hooks.listener(LISTENER, priority=30, on_load=True)(watch)

@@ -1,6 +1,7 @@
-"""The store-sales market package as the tests install it: the definition published over
-``/api/apps`` and the demo data posted through the records API, in the package format
-(``$key`` names a record, ``{"$ref": "entity:key"}`` points at one, sub-table rows inline).
+"""The store-sales market package as the tests install it: through the market
+(``POST /api/market/store_sales/install``), with or without its demo data; more data in
+the package format (``$key`` names a record, ``{"$ref": "entity:key"}`` points at one,
+sub-table rows inline) can be posted through the records API.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tests.runtime.records.helpers import publish, records_url
+from tests.runtime.records.helpers import records_url
 
 PACKAGE = Path(__file__).resolve().parents[3] / "templates_market" / "store_sales"
 APP = "store_sales"
 BULK = 1000
+#: the unique fields that find a demo record again after the market installed it
+NATURAL_KEYS = {"store": ("code",), "assistant": ("code",), "product": ("code",),
+                "sku": ("barcode",), "member": ("phone",), "stock": ("store", "sku")}
 
 
 @cache
@@ -55,13 +59,24 @@ class Installed:
     def __init__(self, client: Any, headers: dict[str, str]) -> None:
         self.client, self.headers = client, headers
         self.ids: dict[str, int] = {}
+        self.report: dict[str, Any] = {}
 
     def id(self, ref: str) -> int:
+        """The id of a package record (``store:sh01``), found by its natural key."""
+        if ref not in self.ids:
+            entity, key = ref.split(":", 1)
+            given = next(r for r in demo()[entity] if r.get("$key") == key)
+            where = {"and": [{"==": [{"var": name}, self._value(given[name])]}
+                             for name in NATURAL_KEYS[entity]]}
+            response = self.client.get(url(entity), headers=self.headers,
+                                       query_string={"filter": json.dumps(where)})
+            [found] = response.get_json()["items"]
+            self.ids[ref] = int(found["id"])
         return self.ids[ref]
 
     def _value(self, value: Any) -> Any:
         if isinstance(value, Mapping) and set(value) == {"$ref"}:
-            return self.ids[value["$ref"]]
+            return self.id(value["$ref"])
         if isinstance(value, list):
             return [self._row(v) if isinstance(v, Mapping) else v for v in value]
         return value
@@ -94,10 +109,10 @@ class Installed:
 
 
 def install(client: Any, headers: dict[str, str], with_demo: bool = True) -> Installed:
-    """Publish the package's app, then load its demo data entity by entity."""
-    publish(client, headers, definition())
+    """Install the package from the market, with its demo data or without."""
+    response = client.post(f"/api/market/{manifest()['key']}/install", headers=headers,
+                           json={"demo_data": with_demo})
+    assert response.status_code == 200, response.get_json()
     installed = Installed(client, headers)
-    if with_demo:
-        for entity, records in demo().items():
-            installed.load(entity, records)
+    installed.report = response.get_json()
     return installed

@@ -67,6 +67,10 @@ def test_install_with_demo_gives_a_working_month(client: Any,
                                                  admin_headers: dict[str, str]) -> None:
     installed = install(client, admin_headers)
     data = demo()
+    assert installed.report["records"] == {f"store_sales.{e}": len(records)
+                                           for e, records in data.items()}
+    assert sorted(installed.report["roles"]["created"]) == [
+        "regional_manager", "shop_assistant", "store_admin", "store_manager"]
     counts = {e: client.get(url(e), headers=admin_headers,
                             query_string={"count": "true", "limit": 1}).get_json()["total"]
               for e in data}

@@ -51,14 +51,17 @@ def served(tmp_path: Path) -> Any:
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        # A loaded machine may take a while to import and start the server: wait for it
+        # to answer or to exit, up to a minute.
+        deadline = time.monotonic() + 60
+        while True:
             try:
                 urllib.request.urlopen(f"{base}/api/openapi.json", timeout=2).close()
                 break
             except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("builder serve did not answer")
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("builder serve did not answer")
+                time.sleep(0.2)
         yield base
     finally:
         server.terminate()

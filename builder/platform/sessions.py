@@ -20,6 +20,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import timedelta
+
 from flask import Flask, Request, Response, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface
 

@@ -26,9 +26,11 @@ BEGIN
     IF pg_trigger_depth() > 1 OR current_setting('builder.erasing', true) = 'app' THEN
         RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
     END IF;
-    IF TG_OP = 'UPDATE' AND TG_ARGV[0] IS NOT NULL AND OLD.left_at IS NULL
-            AND to_jsonb(NEW) - TG_ARGV[0] = to_jsonb(OLD) - TG_ARGV[0] THEN
-        RETURN NEW;
+    IF TG_OP = 'UPDATE' AND TG_NARGS > 0 THEN
+        IF (to_jsonb(OLD) ->> TG_ARGV[0]) IS NULL
+                AND to_jsonb(NEW) - TG_ARGV[0] = to_jsonb(OLD) - TG_ARGV[0] THEN
+            RETURN NEW;
+        END IF;
     END IF;
     RAISE EXCEPTION 'rows of % are append-only', TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege';

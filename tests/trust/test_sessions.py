@@ -5,6 +5,7 @@ end of a session, and argon2 password hashes rehashed when the parameters change
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +27,14 @@ WRITES = ("POST", "PUT", "PATCH", "DELETE")
 def login(client, password="secret-pass", username="admin", **kwargs):
     return client.post(LOGIN, json={"tenant": "acme", "username": username,
                                     "password": password}, **kwargs)
+
+
+def _close(extra: Any) -> None:
+    """Let go of an extra app instance: its job runner and its database connections."""
+    jobs.get_jobs(extra).close()
+    with extra.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def set_cookies(response) -> dict[str, str]:
@@ -64,7 +73,7 @@ def test_secure_cookies_can_be_forced_for_a_tls_terminating_proxy(app, admin, ma
         cookies = set_cookies(login(forced.test_client()))
         assert "Secure" in cookies["session"] and "Secure" in cookies["builder_csrf"]
     finally:
-        jobs.get_jobs(forced).close()
+        _close(forced)
 
 
 # --- CSRF ---------------------------------------------------------------------------------
@@ -173,7 +182,7 @@ def test_the_limit_holds_across_web_nodes(app, admin, make_config, tmp_path):
         assert login(other.test_client()).status_code == 429
         assert login(app.test_client()).status_code == 429
     finally:
-        jobs.get_jobs(other).close()
+        _close(other)
 
 
 # --- revocation and logout ----------------------------------------------------------------

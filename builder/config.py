@@ -36,6 +36,11 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def _cookie_secure(value: str) -> bool | str:
+    value = value.strip().lower()
+    return "auto" if value in {"", "auto"} else value in {"1", "true", "yes", "on"}
+
+
 @dataclass
 class Config:
     database_url: str
@@ -48,6 +53,8 @@ class Config:
     #: the built web app (``make frontend``); served at ``/`` by ``builder.webapp``
     frontend_dir: Path = Path(__file__).resolve().parent.parent / "frontend" / "dist"
     testing: bool = False
+    #: the session cookie's Secure flag: ``"auto"`` (when the request came over https), True, False
+    cookie_secure: bool | str = "auto"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -66,6 +73,7 @@ class Config:
             "instance_dir": instance,
             "files_dir": Path(files),
             "redis_prefix": os.environ.get("REDIS_PREFIX", "builder"),
+            "cookie_secure": _cookie_secure(os.environ.get("SESSION_COOKIE_SECURE", "auto")),
         }
         if os.environ.get("FRONTEND_DIST"):
             values["frontend_dir"] = Path(os.environ["FRONTEND_DIST"])
@@ -87,6 +95,7 @@ class Config:
             "JSON_AS_ASCII": False,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.cookie_secure,
             "API_TITLE": "Builder API",
             "API_VERSION": "v1",
             "OPENAPI_VERSION": "3.0.3",

@@ -1,22 +1,28 @@
 """Command line: ``builder market list|install|upgrade|uninstall`` and
-``builder tenant export|import|clone`` (``builder.cli`` adds them to its groups).
+``builder tenant export|import|clone|backup|restore`` (``builder.cli`` adds them to its groups).
 Progress goes to the terminal as it happens; each command ends with its report
 (``--json`` prints it whole)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import click
+from flask import Flask
 
 from builder import cli as base
+from builder import migrate
+from builder.config import normalize_database_url
+from builder.extensions import db
 from builder.i18n import localized
-from builder.market import catalog, service
+from builder.market import backup, catalog, service
 from builder.market.package import read_zip
 from builder.market.report import Report
 from builder.platform import service as platform
 from builder.platform.models import Tenant, User
+from builder.runtime import jobs
 
 _t = base._t
 
@@ -207,5 +213,59 @@ def tenant_clone(ctx: click.Context, source_slug: str, target_slug: str, with_da
         _run(report, dry_run, as_json)
 
 
+@click.command("backup", help=_t("market.cli.help.backup"))
+@click.argument("slug")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@base.friendly_errors
+def tenant_backup(ctx: click.Context, slug: str, path: Path) -> None:
+    with base.app_session(ctx):
+        content = backup.backup(base._tenant_or_fail(slug), progress=_progress)
+    path.write_bytes(content)
+    click.echo(_t("market.cli.backed_up", slug=slug, path=str(path), size=len(content)))
+
+
+def _restore_target(ctx: click.Context, database_url: str | None) -> Flask:
+    """The app to restore into: the configured one, or the same settings on another
+    database, brought up to date first (a fresh database gets every table)."""
+    app = base.get_app(ctx)
+    if database_url is None:
+        return app
+    from builder.app import create_app
+
+    config = dataclasses.replace(app.config["BUILDER"],
+                                 database_url=normalize_database_url(database_url))
+    target = create_app(config)
+    migrate.upgrade(target)
+    return target
+
+
+@click.command("restore", help=_t("market.cli.help.restore"))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "slug", default=None, help=_t("market.cli.help.restore_as"))
+@click.option("--database-url", default=None, help=_t("market.cli.help.database_url"))
+@click.pass_context
+@base.friendly_errors
+def tenant_restore(ctx: click.Context, path: Path, slug: str | None,
+                   database_url: str | None) -> None:
+    target = _restore_target(ctx, database_url)
+    try:
+        with target.app_context():
+            try:
+                tenant = backup.restore(path.read_bytes(), slug=slug, progress=_progress)
+                db.session.commit()
+            except BaseException:
+                db.session.rollback()
+                raise
+            counts = backup.read_backup(path.read_bytes())[1]["counts"]
+            click.echo(_t("market.cli.restored", slug=tenant.slug, tables=len(counts),
+                          rows=sum(counts.values())))
+    finally:
+        if target is not base.get_app(ctx):
+            jobs.get_jobs(target).close()
+            with target.app_context():
+                db.engine.dispose()
+
+
 #: commands of ``builder tenant``
-tenant_commands = (tenant_export, tenant_import, tenant_clone)
+tenant_commands = (tenant_export, tenant_import, tenant_clone, tenant_backup, tenant_restore)

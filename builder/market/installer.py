@@ -39,6 +39,7 @@ from builder.market.refs import FileLoader, RecordKeys, UserMap, names_to_users
 from builder.market.report import ProgressCallback, Report
 from builder.market.seed import SeedLoader
 from builder.platform.models import Tenant
+from builder.runtime.records.append_only import erasing_app
 from builder.runtime.storage import schema_editor
 from builder.runtime.storage.plan import make_plan
 from builder.runtime.storage.tables import EntityStore, load_stores
@@ -328,13 +329,14 @@ def purge_app(tenant_id: int, app: App) -> None:
     schema_editor.drop_app(tenant_id, app.id)
     dialect = db.session.get_bind().dialect.name
     audit, counters, _files = system_tables(tenant_id, dialect)
-    db.session.execute(sa.delete(audit).where(audit.c.app_key == app.key))
-    db.session.execute(sa.delete(counters).where(
-        counters.c.name.startswith(f"{app.key}.", autoescape=True)))
-    for table in reversed(db.metadata.sorted_tables):
-        if {"tenant_id", "app_key"} <= set(table.c.keys()):
-            db.session.execute(sa.delete(table).where(table.c.tenant_id == tenant_id,
-                                                      table.c.app_key == app.key))
+    with erasing_app():  # the trails are append-only for everything else
+        db.session.execute(sa.delete(audit).where(audit.c.app_key == app.key))
+        db.session.execute(sa.delete(counters).where(
+            counters.c.name.startswith(f"{app.key}.", autoescape=True)))
+        for table in reversed(db.metadata.sorted_tables):
+            if {"tenant_id", "app_key"} <= set(table.c.keys()):
+                db.session.execute(sa.delete(table).where(table.c.tenant_id == tenant_id,
+                                                          table.c.app_key == app.key))
     db.session.execute(sa.delete(AppVersion).where(AppVersion.app_id == app.id))
     db.session.delete(app)
     db.session.flush()

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import session
 from flask_login import login_user, logout_user
 from flask_smorest import Blueprint
 
-from builder.errors import NotFound, Problem, ValidationFailed
+from builder.errors import NotFound, Problem, Unauthorized, ValidationFailed
 from builder.extensions import db
 from builder.i18n import gettext
-from builder.platform import service
+from builder.platform import service, sessions
 from builder.platform.auth import (
     current_tenant_id,
     current_token,
+    current_user_or_none,
     login_required_api,
     require_user,
     tenant_admin_required,
@@ -54,23 +56,40 @@ admin_blp = Blueprint("admin", __name__, url_prefix="/api/admin",
 @auth_blp.arguments(LoginIn)
 @auth_blp.response(200, LoginOut)
 def login(data: dict[str, Any]) -> dict[str, Any]:
-    """Log in with tenant, username and password: returns a bearer token and starts a session."""
-    user = service.authenticate(data["tenant"], data["username"], data["password"])
-    _token, plaintext = service.issue_token(user, "login")
+    """Log in with tenant, username and password: returns a bearer token and starts a session.
+
+    Too many failures for the user or from the client's address: 429 with ``Retry-After``."""
+    tenant, username = data["tenant"], data["username"]
+    sessions.refuse_throttled_login(tenant, username)
+    try:
+        user = service.authenticate(tenant, username, data["password"])
+    except Unauthorized:
+        db.session.rollback()
+        sessions.count_failed_login(tenant, username)
+        raise
+    sessions.forget_failed_logins(tenant, username)
+    token, plaintext = service.issue_token(user, "login")
     db.session.commit()
     login_user(user)
+    sessions.start(token.id)
     return {"token": plaintext, "user": user}
 
 
 @auth_blp.route("/logout", methods=["POST"])
 @auth_blp.response(204)
 def logout() -> None:
-    """End the session; a bearer token used for this call is revoked."""
+    """End the session; a bearer token used for this call is revoked, and so is the token
+    the session was bound to, so the session cookie is dead everywhere at once."""
     token = current_token()
     if token is not None:
         service.revoke_token(token)
-        db.session.commit()
+    user = current_user_or_none()
+    session_token = sessions.session_token_id()
+    if user is not None and session_token is not None and token is None:
+        service.revoke_token(service.get_token(user, session_token))
+    db.session.commit()
     logout_user()
+    session.clear()
 
 
 @auth_blp.route("/me", methods=["GET"])

@@ -18,7 +18,7 @@ from flask_login import current_user
 from builder.errors import Forbidden, Unauthorized
 from builder.extensions import db, login_manager
 from builder.i18n import gettext
-from builder.platform import service
+from builder.platform import service, sessions
 from builder.platform.models import ApiToken, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,7 +48,13 @@ def _load_session_user(user_id: str) -> User | None:
         user = db.session.scalar(sa.select(User).where(User.id == int(user_id)))
     except ValueError:
         return None
-    return user if service.is_active_user(user) else None
+    if not service.is_active_user(user) or user is None:
+        return None
+    # The session lives as long as the token its login issued (logout revokes it).
+    token_id = sessions.session_token_id()
+    if token_id is None or not service.is_live_token(user, token_id):
+        return None
+    return user
 
 
 def _load_token_user(_request: Any) -> User | None:
@@ -81,6 +87,7 @@ def init_app(app: Flask) -> None:
     login_manager.request_loader(_load_token_user)
     login_manager.unauthorized_handler(_unauthorized)
     app.before_request(_authenticate_bearer_early)
+    sessions.init_app(app)
 
 
 def current_user_or_none() -> User | None:

@@ -211,6 +211,13 @@ def revoke_token(token: ApiToken) -> None:
         db.session.flush()
 
 
+def is_live_token(user: User, token_id: int) -> bool:
+    """Whether ``token_id`` is one of ``user``'s tokens and not revoked."""
+    return db.session.scalar(sa.select(ApiToken.id).where(
+        ApiToken.id == token_id, ApiToken.user_id == user.id,
+        ApiToken.revoked_at.is_(None))) is not None
+
+
 def list_tokens(user: User) -> Sequence[ApiToken]:
     return db.session.scalars(
         sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)).all()

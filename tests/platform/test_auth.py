@@ -32,7 +32,8 @@ def test_login_also_starts_a_session(client, admin):
     assert login(client).status_code == 200
     assert client.get("/api/auth/me").get_json()["username"] == "admin"
 
-    assert client.post("/api/auth/logout").status_code == 204
+    csrf = client.get_cookie("builder_csrf").value
+    assert client.post("/api/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
     assert client.get("/api/auth/me").status_code == 401
 
 

@@ -38,7 +38,10 @@ def error_body(code: str, message: str, details: list[Problem] | None = None,
 def handle_app_error(error: AppError) -> ResponseReturnValue:
     db.session.rollback()
     body = error_body(error.code, error.message, error.details, **error.extra)
-    return jsonify(body), error.status
+    response = jsonify(body)
+    if "retry_after" in error.extra:
+        response.headers["Retry-After"] = str(error.extra["retry_after"])
+    return response, error.status
 
 
 def handle_http_error(error: HTTPException) -> ResponseReturnValue:

@@ -1,5 +1,8 @@
 """Fixed-window rate limits counted in the database, so every web node sees one count.
 
+Used by public forms (every call counts) and by logins (only failures count: ``refuse_over``
+before checking the password, ``add`` after a wrong one).
+
 ``hit`` adds one call to each bucket's counter for the current window with one atomic
 upsert (``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``) and commits, so calls refused
 later in the request still count. Over the limit, it raises ``TooManyRequests`` (429).
@@ -61,3 +64,34 @@ def hit(limits: Sequence[tuple[str, int]], window: timedelta, now: datetime) -> 
         retry_after = math.ceil((start + window - now).total_seconds())
         raise TooManyRequests(gettext("intake.error.rate_limited",
                                       seconds=max(1, retry_after)), max(1, retry_after))
+
+
+def _count(bucket: str, start: datetime) -> int:
+    table = RateCounter.__table__
+    found = db.session.scalar(sa.select(table.c.count).where(
+        table.c.bucket == bucket, table.c.window_start == start))
+    return int(found or 0)
+
+
+def refuse_over(limits: Sequence[tuple[str, int]], window: timedelta, now: datetime,
+                message_key: str) -> None:
+    """429 (``message_key`` with ``seconds``) when a bucket already reached its limit in
+    the current window; counts nothing."""
+    start = window_start(now, window)
+    if any(_count(bucket, start) >= limit for bucket, limit in limits):
+        retry_after = max(1, math.ceil((start + window - now).total_seconds()))
+        raise TooManyRequests(gettext(message_key, seconds=retry_after), retry_after)
+
+
+def add(buckets: Sequence[str], window: timedelta, now: datetime) -> None:
+    """Count one event in each bucket and commit, whatever the request does next."""
+    start = window_start(now, window)
+    for bucket in buckets:
+        _increment(bucket, start)
+    db.session.commit()
+
+
+def forget(bucket: str) -> None:
+    """Drop every count of ``bucket`` (in the caller's transaction)."""
+    table = RateCounter.__table__
+    db.session.execute(sa.delete(table).where(table.c.bucket == bucket))

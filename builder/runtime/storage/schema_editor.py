@@ -230,3 +230,17 @@ def drop_app(tenant_id: int, app_id: int) -> int:
         db.session.delete(table)
     db.session.flush()
     return len(tables)
+
+
+def create_tenant_tables(tenant_id: int) -> int:
+    """Create the physical table, with its indexes, of every entity table the tenant's
+    storage metadata describes (a restored backup); returns how many."""
+    tables = list(db.session.scalars(sa.select(EntityTable).where(
+        EntityTable.tenant_id == tenant_id).order_by(EntityTable.id)))
+    for table in tables:
+        editor = _Editor(tenant_id, table.app_id, {})
+        editor.sa_table(table).create(editor.conn)
+        for column in editor.columns(table):
+            if column.state == ACTIVE and editor.index_kind(column.field_def):
+                editor.create_index(table, column)
+    return len(tables)

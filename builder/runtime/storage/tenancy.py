@@ -85,8 +85,13 @@ def create_namespace(tenant_id: int, conn: Connection | None = None) -> None:
     dialect = conn.dialect.name
     if dialect == "postgresql":
         conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema_name(tenant_id)}"'))
-    for table in system_tables(tenant_id, dialect):
+    tables = system_tables(tenant_id, dialect)
+    for table in tables:
         table.create(conn, checkfirst=True)
+    if dialect == "postgresql":
+        from builder.runtime.records.append_only import protect_tenant_audit
+
+        protect_tenant_audit(conn, schema_name(tenant_id), tables[0].name)
 
 
 def drop_namespace(tenant_id: int, conn: Connection | None = None) -> None:

@@ -1,5 +1,7 @@
 // The one HTTP client of the web app. Every call goes through `request`, which sends the
-// session cookie and the interface language, and turns the API's error shape
+// session cookie, the CSRF token of writes (from the readable cookie `builder_csrf` the
+// server sets; writes without it are refused) and the interface language, and turns the
+// API's error shape
 // {"error": {code, message, details: [{path, message, code}]}} into an ApiError.
 
 let currentLanguage = 'zh-CN'
@@ -54,8 +56,19 @@ function queryString(query) {
   return text ? `?${text}` : ''
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+function csrfToken() {
+  const match = /(?:^|;\s*)builder_csrf=([^;]*)/.exec(document.cookie)
+  return match ? decodeURIComponent(match[1]) : ''
+}
+
 export async function request(method, path, { body, query, form } = {}) {
   const headers = { Accept: 'application/json', 'Accept-Language': currentLanguage }
+  if (!SAFE_METHODS.has(method)) {
+    const token = csrfToken()
+    if (token) headers['X-CSRF-Token'] = token
+  }
   let payload
   if (form) {
     payload = form

@@ -9,7 +9,6 @@ connection; on SQLite the connection is closed under the operation (see ``faults
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +21,8 @@ from tests.runtime.records.helpers import records_url, upload
 from tests.trust.faults import COMMIT, database_state, differences, lose_connection
 from tests.trust.figures import record
 
-if os.environ.get("TEST_DATABASE_URL"):
-    # A statement of the operation itself, not of the request's login.
-    TABLE = r'"?tenant_\d+"?\."?e\d+'
-else:
-    TABLE = r'"?t\d+_e\d+'
+# An entity's table (a tenant's schema on PostgreSQL, a table prefix on SQLite).
+TABLE = r'("?tenant_\d+"?\."?e\d+|"?t\d+_e\d+)'
 
 # Tables a failed operation is expected to change: its run, and the token's last use.
 RUNS = ("job_runs", "import_runs", "api_tokens")

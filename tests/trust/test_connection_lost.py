@@ -9,14 +9,12 @@ connection; on SQLite the connection is closed under the operation (see ``faults
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Any
 
-import pytest
 from openpyxl import Workbook
 
 from tests.designer.helpers import import_and_publish, items_app, title
-from tests.market.packages import sales_app, write_package
+from tests.market.conftest import market  # noqa: F401 (the sales_kit market)
 from tests.runtime.records.helpers import records_url, upload
 from tests.trust.faults import COMMIT, database_state, differences, lose_connection
 from tests.trust.figures import record
@@ -156,16 +154,8 @@ INSTALL_POINTS = [(r"^\s*CREATE TABLE", 2, None), (rf"^\s*INSERT INTO {TABLE}", 
                   (COMMIT, 1, r"INSERT INTO \"?market_installs")]
 
 
-@pytest.fixture
-def market(app: Any, tmp_path: Path) -> Path:
-    folder = tmp_path / "market"
-    write_package(folder / "sales_kit", sales_app())
-    app.config["BUILDER"].market_dir = folder
-    return folder
-
-
 def test_connection_lost_during_an_install_leaves_no_trace_and_fails_the_job(
-        client, admin_headers, market, run_jobs):
+        client, admin_headers, market, run_jobs):  # noqa: F811
     for pattern, nth, after in INSTALL_POINTS:
         before = database_state(skip=RUNS)
         with lose_connection(pattern, nth, after) as fault:

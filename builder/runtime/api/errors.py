@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from builder.errors import AppError, Problem
@@ -68,6 +68,18 @@ def handle_integrity_error(error: IntegrityError) -> ResponseReturnValue:
     return jsonify(error_body("conflict", gettext("error.integrity"))), 409
 
 
+def handle_database_error(error: DBAPIError) -> ResponseReturnValue:
+    """The connection to the database was lost mid-request: its transaction is gone with
+    it, so nothing was changed and the client may try again (503)."""
+    if not error.connection_invalidated:
+        if current_app.config.get("PROPAGATE_UNEXPECTED"):
+            raise error
+        return handle_unexpected(error)
+    log.warning("database connection lost: %s", error.orig)
+    db.session.rollback()
+    return jsonify(error_body("unavailable", gettext("error.database_unavailable"))), 503
+
+
 def handle_unexpected(error: Exception) -> ResponseReturnValue:
     log.exception("unhandled error", exc_info=error)
     db.session.rollback()
@@ -78,5 +90,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DBAPIError, handle_database_error)
     if not app.config.get("PROPAGATE_UNEXPECTED"):
         app.register_error_handler(Exception, handle_unexpected)

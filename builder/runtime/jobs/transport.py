@@ -19,6 +19,8 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -102,18 +104,11 @@ class Jobs:
         Redis). Without Redis, ``at`` is ignored: the caller's scheduler loop decides."""
         kwargs = kwargs or {}
         if self.uses_redis:
-            queue = self.queue()
-            wall = clock.to_wall(at) if at is not None else None
-            registry = ScheduledJobRegistry(queue=queue)
-            if wall is not None and wall > datetime.now(wall.tzinfo):
-                job = queue.create_job(func, args=args, kwargs=kwargs, job_id=job_id,
-                                       timeout=timeout, description=description,
-                                       status=JobStatus.SCHEDULED)
-                queue.schedule_job(job, wall)
-            else:
-                registry.remove(job_id)  # a later schedule of the same id is superseded
-                queue.enqueue_call(func, args=args, kwargs=kwargs, job_id=job_id,
-                                   timeout=timeout, description=description)
+            try:
+                self._send_to_redis(job_id, func, args, kwargs, at, timeout, description)
+            except (RedisConnectionError, RedisTimeoutError) as error:
+                # The work is in the database already: the sweep sends it once Redis is back.
+                log.warning("Redis unavailable, job %s is left to the sweep: %s", job_id, error)
         elif self.sync:
             run_in_app(self.app, func, *args, **kwargs)
         else:
@@ -122,6 +117,22 @@ class Jobs:
                 self._executor = ThreadPoolExecutor(max_workers=workers,
                                                     thread_name_prefix="job")
             self._executor.submit(self._run_logged, job_id, func, args, kwargs)
+
+    def _send_to_redis(self, job_id: str, func: Callable[..., Any], args: tuple[Any, ...],
+                       kwargs: dict[str, Any], at: datetime | None, timeout: int,
+                       description: str | None) -> None:
+        queue = self.queue()
+        wall = clock.to_wall(at) if at is not None else None
+        registry = ScheduledJobRegistry(queue=queue)
+        if wall is not None and wall > datetime.now(wall.tzinfo):
+            job = queue.create_job(func, args=args, kwargs=kwargs, job_id=job_id,
+                                   timeout=timeout, description=description,
+                                   status=JobStatus.SCHEDULED)
+            queue.schedule_job(job, wall)
+        else:
+            registry.remove(job_id)  # a later schedule of the same id is superseded
+            queue.enqueue_call(func, args=args, kwargs=kwargs, job_id=job_id,
+                               timeout=timeout, description=description)
 
     def _run_logged(self, job_id: str, func: Callable[..., Any], args: tuple[Any, ...],
                     kwargs: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from builder.errors import Problem
 from builder.i18n import gettext
 from builder.schema.common import SYSTEM_VARS
 from builder.schema.counts import count_names
+from builder.schema.related import related_names
 from builder.schema.field_types import LintContext, field_type_registry
 from builder.schema.logic import check_logic
 
@@ -49,7 +50,8 @@ class EntityInfo:
     data: dict[str, Any]
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     parent: str | None = None
-    #: the ``$count.…`` names its rules may read (see ``builder.schema.counts``)
+    #: the ``$count.…`` and ``$rel.…`` names its rules may read (``builder.schema.counts``,
+    #: ``builder.schema.related``)
     counts: set[str] = field(default_factory=set)
 
     def known_vars(self) -> set[str]:
@@ -168,7 +170,8 @@ class Linker:
             self.entity_list.append(info)
             if isinstance(data.get("key"), str):
                 self.entities.setdefault(info.key, info)
-                info.counts = count_names(self.app, info.key, info.fields)
+                info.counts = (count_names(self.app, info.key, info.fields)
+                               | related_names(self.app, info.fields))
         for info in self.entities.values():
             for field_data in info.fields.values():
                 target = field_data.get("entity")

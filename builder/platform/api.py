@@ -24,6 +24,7 @@ from builder.platform.auth import (
 )
 from builder.platform.models import Team, User
 from builder.platform.schemas import (
+    AvailabilityIn,
     LoginIn,
     LoginOut,
     MeOut,
@@ -77,6 +78,17 @@ def logout() -> None:
 @auth_blp.response(200, MeOut)
 def me() -> User:
     return require_user()
+
+
+@auth_blp.route("/me/availability", methods=["PUT"])
+@login_required_api
+@auth_blp.arguments(AvailabilityIn)
+@auth_blp.response(200, MeOut)
+def set_availability(data: dict[str, Any]) -> User:
+    """Say whether you are available to receive work (records assigned to you)."""
+    user = service.set_availability(require_user(), data["available"])
+    db.session.commit()
+    return user
 
 
 @auth_blp.route("/tokens", methods=["GET"])

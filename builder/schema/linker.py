@@ -15,9 +15,9 @@ from builder.errors import Problem
 from builder.i18n import gettext
 from builder.schema.common import SYSTEM_VARS
 from builder.schema.counts import count_names
-from builder.schema.related import related_names
 from builder.schema.field_types import LintContext, field_type_registry
 from builder.schema.logic import check_logic
+from builder.schema.related import related_names
 
 BUILTIN_ROLES = ("admin",)
 DATE_KINDS = ("date", "datetime")

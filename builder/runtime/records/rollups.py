@@ -94,8 +94,9 @@ def aggregate(source: EntityStore, field: Mapping[str, Any], holder: Mapping[str
         ref = column_ref(source, str(field.get("field")))
         if ref is None:
             return _empty(field)
-        expr = {"sum": sa.func.sum, "avg": sa.func.avg, "min": sa.func.min,
-                "max": sa.func.max}[kind](ref.expr)
+        functions: dict[str, Any] = {"sum": sa.func.sum, "avg": sa.func.avg,
+                                     "min": sa.func.min, "max": sa.func.max}
+        expr = functions[kind](ref.expr)
     value = db.session.execute(sa.select(expr).select_from(table).where(*where)).scalar()
     if isinstance(value, Decimal):
         value = float(value)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import calendar
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -150,5 +151,6 @@ def today(timezone: str = DEFAULT_TIMEZONE, now: datetime | None = None) -> date
     return (now or clock.now()).astimezone(ZoneInfo(timezone)).date()
 
 
-DATE_OPERATORS = {"date_add": date_add, "date_diff": date_diff, "date_of": date_of}
+DATE_OPERATORS: dict[str, Callable[..., Any]] = {
+    "date_add": date_add, "date_diff": date_diff, "date_of": date_of}
 """Added to the evaluator's operation table."""

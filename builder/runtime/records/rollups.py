@@ -191,7 +191,7 @@ def _rollups_over(stores: Mapping[str, EntityStore], source: str
                   ) -> Iterator[tuple[EntityStore, str, Mapping[str, Any]]]:
     for holder in stores.values():
         for key, field in rollup_fields(holder).items():
-            if field.get("entity") == source:
+            if field.get("entity") == source and field.get("refresh", "changes") == "changes":
                 yield holder, key, field
 
 

@@ -15,10 +15,15 @@ from typing import Any
 
 from builder.errors import Problem
 from builder.schema.common import SYSTEM_VARS
-from builder.schema.field_types.base import LintContext, field_type_registry
+from builder.schema.field_types.base import FieldType, LintContext, field_type_registry
 from builder.schema.field_types.computed import FormulaType
 
 AGGREGATES = ("count", "sum", "avg", "min", "max")
+RESULT_TYPES = ("number", "date", "datetime")
+#: when holders are recomputed: after every change of a source record (``changes``), or
+#: only when the holder itself is saved or refreshed (``save``: snapshots such as a daily
+#: report, or summaries over whole tables that would otherwise be recomputed too often)
+REFRESH = ("changes", "save")
 #: system fields a match may name on either side
 MATCH_SYSTEM = ("id", "owner", "created_by", "updated_by")
 _NUMERIC_TYPES = ("number", "money", "percent", "formula", "rollup")
@@ -38,15 +43,23 @@ class RollupType(FormulaType):
 
     type = "rollup"
     computed = True
-    properties = ("entity", "aggregate", "field", "match", "filter", "result_type", "precision")
+    properties = ("entity", "aggregate", "field", "match", "filter", "result_type", "precision",
+                  "refresh")
+
+    def result(self, field: Mapping[str, Any]) -> FieldType:
+        result_type = field.get("result_type", "number")
+        return field_type_registry.get(result_type if result_type in RESULT_TYPES else "number")
 
     def lint(self, field: Mapping[str, Any], ctx: LintContext) -> list[Problem]:
         from builder.schema.logic import check_logic
 
         problems: list[Problem] = []
-        if field.get("result_type", "number") not in ("number", "date"):
+        if field.get("result_type", "number") not in RESULT_TYPES:
             problems.append(ctx.problem("result_type", "schema.error.result_type",
                                         value=field.get("result_type")))
+        if field.get("refresh", "changes") not in REFRESH:
+            problems.append(ctx.problem("refresh", "schema.error.rollup_refresh",
+                                        value=field.get("refresh"), allowed=", ".join(REFRESH)))
         source = entity_fields(ctx.app, field.get("entity"))
         if source is None:
             return [*problems, ctx.problem("entity", "schema.error.unknown_entity",
@@ -57,7 +70,7 @@ class RollupType(FormulaType):
                                         value=aggregate, allowed=", ".join(AGGREGATES)))
         elif aggregate != "count":
             target = source.get(str(field.get("field")))
-            wanted = ("date", "datetime") if field.get("result_type") == "date" \
+            wanted = ("date", "datetime") if field.get("result_type") in ("date", "datetime") \
                 else _NUMERIC_TYPES
             if target is None or target.get("type") not in wanted:
                 problems.append(ctx.problem("field", "schema.error.rollup_field",

@@ -119,6 +119,23 @@ class Sales:
                                     content_type="multipart/form-data")
         return str(ok(response, 201)["id"])
 
+    def clause(self, title: str) -> int:
+        found = self.list("admin", "clause", filter={"==": [{"var": "title"}, title]})
+        assert len(found) == 1, title
+        return int(found[0]["id"])
+
+    def mandatory_clauses(self) -> list[dict[str, int]]:
+        found = self.list("admin", "clause", filter={"==": [{"var": "kind"}, "mandatory"]})
+        return [{"clause": c["id"]} for c in found]
+
+    def signed_contract(self, who: str, customer: dict[str, Any], amount: float,
+                        signed_date: str, **extra: Any) -> dict[str, Any]:
+        """A contract with every mandatory clause, signed on ``signed_date``."""
+        return self.create(who, "contract", {
+            "name": f"{customer['name']} 采购合同", "customer": customer["id"], "amount": amount,
+            "clauses": self.mandatory_clauses(), "status": "signed", "signed_date": signed_date,
+            **extra})
+
     def as_(self, who: str) -> dict[str, str]:
         return self.admin if who == "admin" else self.headers[who]
 
@@ -162,10 +179,15 @@ def build_org(client: Any, admin_headers: dict[str, str]) -> Sales:
 
 
 def install(client: Any, admin_headers: dict[str, str]) -> None:
-    """Publish the package's app as a designer would."""
+    """Publish the package's app as a designer would, then enter its seed records."""
     name = definition()
     ok(client.post("/api/apps", json={"definition": name}, headers=admin_headers), 201)
     ok(client.post(f"/api/apps/{APP}/publish", headers=admin_headers))
+    seed = json.loads((PACKAGE / "data" / "seed.json").read_text(encoding="utf-8"))[APP]
+    for entity, records in seed.items():
+        rows = [{k: v for k, v in record.items() if not k.startswith("$")} for record in records]
+        ok(client.post(f"/api/apps/{APP}/{entity}/records/bulk", json={"rows": rows},
+                       headers=admin_headers), 201)
 
 
 def problems(response: Any) -> dict[str, str]:

@@ -25,6 +25,7 @@ from builder.errors import NotFound
 from builder.extensions import db
 from builder.i18n import gettext
 from builder.platform.auth import require_user
+from builder.runtime import access
 from builder.runtime.api.records import RecordSchema
 from builder.runtime.automation import assignment
 from builder.runtime.automation.assignment_runs import get_run, start_distribution
@@ -89,8 +90,9 @@ def distribution(app_key: str, entity_key: str, run_id: int) -> Any:
 @blp.response(200, RecordSchema)
 def claim(args: dict[str, Any], app_key: str, entity_key: str, record_id: int) -> Any:
     """Take an unassigned record from the pool; of concurrent claims exactly one wins."""
-    return assignment.claim(_store(app_key, entity_key), record_id, require_user(),
-                            rule_key=args.get("rule"))
+    store, user = _store(app_key, entity_key), require_user()
+    record = assignment.claim(store, record_id, user, rule_key=args.get("rule"))
+    return access.redact(store, user, record)
 
 
 @blp.route("/<app_key>/<entity_key>/records/<int:record_id>/release", methods=["POST"])
@@ -98,5 +100,6 @@ def claim(args: dict[str, Any], app_key: str, entity_key: str, record_id: int) -
 @blp.response(200, RecordSchema)
 def release(args: dict[str, Any], app_key: str, entity_key: str, record_id: int) -> Any:
     """Give a record back to the pool, unassigned."""
-    return assignment.release(_store(app_key, entity_key), record_id, require_user(),
-                              rule_key=args.get("rule"))
+    store, user = _store(app_key, entity_key), require_user()
+    record = assignment.release(store, record_id, user, rule_key=args.get("rule"))
+    return access.redact(store, user, record)

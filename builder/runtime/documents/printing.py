@@ -35,8 +35,8 @@ from builder.runtime.documents import lookups
 from builder.runtime.documents.models import PrintSettings
 from builder.runtime.records import RecordService
 from builder.runtime.records.counts import with_counts
-from builder.runtime.records.formulas import rule_data
 from builder.runtime.records.files import open_file
+from builder.runtime.records.formulas import rule_data
 from builder.runtime.rules.evaluator import RuleError, evaluate, truthy
 from builder.runtime.storage.tables import EntityStore
 

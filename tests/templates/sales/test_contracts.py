@@ -28,7 +28,8 @@ def test_a_forbidden_clause_cannot_be_chosen(sales: Sales) -> None:
 
     draft = sales.create("zhang.wei", "contract", {
         "name": "设备采购", "customer": buyer["id"], "amount": 300000,
-        "clauses": [{"clause": sales.clause("付款方式与期限")}, {"clause": sales.clause("操作培训")}]})
+        "clauses": [{"clause": sales.clause("付款方式与期限")},
+                    {"clause": sales.clause("操作培训")}]})
     assert draft["mandatory_included"] == 1 and draft["mandatory_total"] == 5
     assert [c["kind"] for c in draft["clauses"]] == ["mandatory", "optional"]
     refused = sales.patch("zhang.wei", "contract", draft, {"status": "signed",

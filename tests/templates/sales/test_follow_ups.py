@@ -12,8 +12,8 @@ from tests.templates.sales.helpers import Sales, messages, ok, problems
 
 @pytest.fixture
 def customer(sales: Sales) -> dict[str, Any]:
-    return sales.create("zhang.wei", "customer", {"name": "宁波精密制造", "industry": "manufacturing",
-                                                  "region": "east", "tier": "growth"})
+    return sales.create("zhang.wei", "customer", {
+        "name": "宁波精密制造", "industry": "manufacturing", "region": "east", "tier": "growth"})
 
 
 def test_a_follow_up_is_refused_without_a_tag_and_a_dated_next_action(
@@ -58,10 +58,12 @@ def test_a_hesitating_customer_needs_a_reason_from_the_list_and_a_next_touch(
     refused = sales.patch("zhang.wei", "customer", customer, {"progress": "watching"})
     assert problems(refused) == {"watching_reason": "required", "next_touch_date": "required"}
     refused = sales.patch("zhang.wei", "customer", customer, {
-        "progress": "watching", "watching_reason": "客户自己也说不清", "next_touch_date": "2099-04-01"})
+        "progress": "watching", "watching_reason": "客户自己也说不清",
+        "next_touch_date": "2099-04-01"})
     assert set(problems(refused)) == {"watching_reason"}
     watching = sales.update("zhang.wei", "customer", customer, {
-        "progress": "watching", "watching_reason": "budget_approval", "next_touch_date": "2099-04-01"})
+        "progress": "watching", "watching_reason": "budget_approval",
+        "next_touch_date": "2099-04-01"})
     assert watching["watching_reason"] == "budget_approval"
     listed = sales.list("zhang.wei", "customer", filter={"==": [{"var": "progress"}, "watching"]})
     assert [c["id"] for c in listed] == [customer["id"]]
@@ -80,8 +82,8 @@ def test_a_visit_is_high_quality_only_with_the_three_proofs(
     base = {"customer": customer["id"], "visit_date": "2026-03-05", "purpose": "new_project"}
     routine = sales.create("zhang.wei", "visit", base)
     assert routine["high_quality"] is False
-    partial = sales.create("zhang.wei", "visit", dict(base, appointment_proof=[invite],
-                                                       requirement_doc=[scan], next_step="技术交流"))
+    partial = sales.create("zhang.wei", "visit", dict(
+        base, appointment_proof=[invite], requirement_doc=[scan], next_step="技术交流"))
     assert partial["high_quality"] is False  # the next step has no date
     full = sales.update("zhang.wei", "visit", partial, {"next_step_date": "2026-03-12"})
     assert full["high_quality"] is True
@@ -97,7 +99,8 @@ def test_the_customers_own_words_cannot_be_edited_after_saving(
                                                       "scenario": "cost"})
     assert problems(refused) == {"customer_words": "required"}
     requirement = sales.create("zhang.wei", "requirement", {
-        "customer": customer["id"], "scenario": "cost", "customer_words": "采购成本太高，老板天天问",
+        "customer": customer["id"], "scenario": "cost",
+        "customer_words": "采购成本太高，老板天天问",
         "tried_before": "换过一家国产供应商", "why_failed": "交期不稳定"})
     refused = sales.patch("zhang.wei", "requirement", requirement,
                           {"customer_words": "客户希望降价"})

@@ -32,11 +32,12 @@ def test_a_new_hospital_customer_needs_two_people_in_its_decision_chain(sales: S
     assert customer["code"].startswith("KH-") and len(customer["decision_chain"]) == 2
     assert customer["info_complete"] is True
     # a factory needs no decision chain up front; an existing hospital may lose a member
-    factory = sales.create("zhang.wei", "customer", {"name": "宁波精密制造", "industry": "manufacturing",
-                                                     "region": "east"})
+    factory = sales.create("zhang.wei", "customer", {
+        "name": "宁波精密制造", "industry": "manufacturing", "region": "east"})
     assert factory["info_complete"] is False
     chain = [dict(customer["decision_chain"][0])]
-    assert sales.patch("zhang.wei", "customer", customer, {"decision_chain": chain}).status_code == 200
+    response = sales.patch("zhang.wei", "customer", customer, {"decision_chain": chain})
+    assert response.status_code == 200
 
 
 def test_the_funnel_refuses_each_move_whose_criteria_are_not_met(sales: Sales) -> None:

@@ -30,9 +30,8 @@ def submit_form(sales: Sales, form: dict[str, Any], data: dict[str, Any],
     """A visitor opens the form, spends half a minute on it and sends it."""
     shown = ok(sales.client.get(form["path"]))
     clock.advance(timedelta(seconds=30))
-    return sales.client.post(form["path"], json={"data": data, "submit_token": shown["submit_token"],
-                                                 "homepage": ""},
-                             environ_base={"REMOTE_ADDR": ip})
+    body = {"data": data, "submit_token": shown["submit_token"], "homepage": ""}
+    return sales.client.post(form["path"], json=body, environ_base={"REMOTE_ADDR": ip})
 
 
 def call_hook(sales: Sales, hook: dict[str, Any], document: dict[str, Any]) -> Any:
@@ -85,9 +84,10 @@ def test_a_batch_of_leads_is_scored_tagged_and_distributed(sales: Sales) -> None
     assert cold["owner"] is None  # C: left in the nurturing pool
 
     # the pool is claimed atomically: the second rep is told someone was faster
-    first = sales.client.post(sales.url("lead", cold["id"], "claim"), headers=sales.as_("wang.fang"))
+    claim = sales.url("lead", cold["id"], "claim")
+    first = sales.client.post(claim, headers=sales.as_("wang.fang"))
     assert first.status_code == 200, first.get_json()
-    second = sales.client.post(sales.url("lead", cold["id"], "claim"), headers=sales.as_("zhao.lei"))
+    second = sales.client.post(claim, headers=sales.as_("zhao.lei"))
     assert second.status_code == 409
     assert lead_by(sales, "赵先生")["owner"] == sales.ids["wang.fang"]
 

@@ -18,8 +18,8 @@ def catalogue(sales: Sales) -> dict[str, Any]:
                                            "list_price": 100000, "cost": 60000})
     mon = sales.create("admin", "product", {"model": "PM-12", "name": "监护仪 PM-12",
                                             "list_price": 20000, "cost": 9000})
-    customer = sales.create("zhang.wei", "customer", {"name": "宁波精密制造", "industry": "manufacturing",
-                                                      "region": "east", "tier": "growth"})
+    customer = sales.create("zhang.wei", "customer", {
+        "name": "宁波精密制造", "industry": "manufacturing", "region": "east", "tier": "growth"})
     return {"vx": vx, "mon": mon, "customer": customer}
 
 

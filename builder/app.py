@@ -10,7 +10,7 @@ from builder.extensions import api, db
 from builder.runtime import api as runtime_api
 from builder.runtime import jobs
 from builder.runtime.automation import assignment
-from builder.runtime.records import rollups
+from builder.runtime.records import rollups, stamps
 from builder.runtime.workflow import approvals_hooks, stage_engine
 
 
@@ -29,6 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
     approvals_hooks.init_app(app)
     stage_engine.init_app(app)
     rollups.init_app(app)
+    stamps.init_app(app)
     webapp.init_app(app)
     assignment.init_app(app)
     return app

@@ -275,8 +275,8 @@ class Linker:
                 continue
             info = self.entity(metric.get("entity"), f"{path}.entity")
             numeric = metric.get("aggregate") in ("sum", "avg", "median")
-            self.field(info, metric.get("field"), f"{path}.field",
-                       kinds=("number",) if numeric else None)
+            kinds = DATE_KINDS if metric.get("age") else ("number",) if numeric else None
+            self.field(info, metric.get("field"), f"{path}.field", kinds=kinds)
             self.field(info, metric.get("time_field"), f"{path}.time_field", kinds=DATE_KINDS)
             self.logic(metric.get("filter"), f"{path}.filter", info)
 

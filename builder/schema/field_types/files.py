@@ -54,3 +54,6 @@ class AttachmentType(FieldType):
 class ImageType(AttachmentType):
     type = "image"
     image_only = True
+    #: ``stamp``: only photos stamped with time and place on upload are accepted
+    #: (``builder.runtime.records.stamps``)
+    properties = ("multiple", "max_files", "accept", "stamp")

@@ -87,6 +87,13 @@ def test_a_visit_is_high_quality_only_with_the_three_proofs(
     assert partial["high_quality"] is False  # the next step has no date
     full = sales.update("zhang.wei", "visit", partial, {"next_step_date": "2026-03-12"})
     assert full["high_quality"] is True
+    # photos taken on the visit carry the time and place they were taken
+    snapshot = sales.photo("zhang.wei", "宁波精密制造 3号车间", 29.8683, 121.5440)
+    full = sales.update("zhang.wei", "visit", full, {"photos": [snapshot]})
+    assert full["photos"][0]["id"] == snapshot
+    plain = sales.upload("zhang.wei", PNG, "随手拍.png", "image/png")
+    refused = sales.patch("zhang.wei", "visit", full, {"photos": [snapshot, plain]})
+    assert problems(refused) == {"photos[1]": "not_stamped"}
     linked = sales.create("zhang.wei", "visit", dict(
         base, appointment_proof=[invite], requirement_link="https://docs.example.cn/req/88",
         next_step="演示", next_step_date="2026-03-20"))

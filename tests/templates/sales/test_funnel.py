@@ -76,7 +76,10 @@ def test_the_funnel_refuses_each_move_whose_criteria_are_not_met(sales: Sales) -
     assert problems(refused)["site_survey"] == "deliverable"
     assert problems(refused)["param_match_report"] == "deliverable"
     assert found["site_survey"] == "离开「技术交流」前，至少需要完成 1 次现场勘测（上传勘测照片）"
-    photo = sales.upload("zhang.wei", PNG, "现场.png", "image/png")
+    plain = sales.upload("zhang.wei", PNG, "现场.png", "image/png")
+    refused = sales.patch("zhang.wei", "opportunity", opportunity, {"site_survey": [plain]})
+    assert problems(refused) == {"site_survey[0]": "not_stamped"}
+    photo = sales.photo("zhang.wei", "苏州市立医院 ICU")
     opportunity = sales.update("zhang.wei", "opportunity", opportunity, {
         "site_survey": [photo]})
     refused = sales.move("zhang.wei", opportunity, "proposal")

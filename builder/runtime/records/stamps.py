@@ -86,14 +86,14 @@ def stamp(content: bytes, place: str | None, latitude: Any = None, longitude: An
         raise _refuse("place", "stamps.error.no_place", "required")
     try:
         Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-        picture = Image.open(io.BytesIO(content))
-        picture.load()
+        opened = Image.open(io.BytesIO(content))
+        opened.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         raise _refuse("file", "records.error.not_an_image", "not_image") from None
     moment = (moment or clock.now()).astimezone(ZoneInfo(timezone))
     facts = {"at": moment.isoformat(timespec="seconds"), "place": place,
              "latitude": lat, "longitude": lng}
-    picture = picture.convert("RGB")
+    picture = opened.convert("RGB")
     width, height = picture.size
     size = max(12, width // 40)
     where = place or ""

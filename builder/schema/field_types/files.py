@@ -18,7 +18,7 @@ from builder.schema.field_types.base import FieldType, FieldValueError, field_ty
 class AttachmentType(FieldType):
     type = "attachment"
     kind = "list"
-    properties = ("multiple", "max_files", "accept")
+    properties: tuple[str, ...] = ("multiple", "max_files", "accept")
     image_only = False
 
     def column_type(self, field: Mapping[str, Any]) -> sa.types.TypeEngine[Any]:

@@ -21,6 +21,7 @@ ROLES = {
     "rep": ("销售", "Sales rep"), "supervisor": ("销售主管", "Sales supervisor"),
     "finance": ("财务", "Finance"), "general_manager": ("总经理", "General manager"),
     "product": ("产品团队", "Product team"), "reviewer": ("质量官", "Quality reviewer"),
+    "hrbp": ("人力资源BP", "HR business partner"),
 }
 #: username → (display name, roles, team)
 PEOPLE = {
@@ -34,6 +35,7 @@ PEOPLE = {
     "zhou.min": ("周敏", ["finance"], None),
     "wu.hao": ("吴昊", ["product"], None),
     "he.qing": ("何清", ["reviewer"], None),
+    "ma.li": ("马丽", ["hrbp"], None),
 }
 TEAMS = [("sales", "销售中心", None, "sun.li"), ("east", "华东大区", "sales", "chen.jing"),
          ("south", "华南大区", "sales", "liu.yang")]
@@ -149,6 +151,12 @@ class Sales:
                           "longitude": longitude},
             data={"file": (io.BytesIO(picture.getvalue()), "现场.jpg", "image/jpeg")})
         return str(ok(response, 201)["id"])
+
+    def notifications(self, who: str) -> list[str]:
+        """The bodies of ``who``'s notifications, newest first."""
+        page = ok(self.client.get("/api/notifications", query_string={"limit": 100},
+                                  headers=self.as_(who)))
+        return [item["body"] for item in page["items"]]
 
     def as_(self, who: str) -> dict[str, str]:
         return self.admin if who == "admin" else self.headers[who]

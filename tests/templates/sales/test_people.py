@@ -49,14 +49,14 @@ def test_points_for_complete_customers_and_approved_cases(sales: Sales) -> None:
     profile = sales.create("chen.jing", "rep_profile", {"user": sales.ids["zhang.wei"],
                                                         "hire_date": "2025-06-01"})
     assert profile["points"] == 0
-    customer = sales.create("zhang.wei", "customer", {"name": "宁波精密制造", "industry": "manufacturing",
-                                                      "region": "east"})
+    customer = sales.customer("zhang.wei", "宁波精密制造")
     sales.update("zhang.wei", "customer", customer, {
         "budget": 300000, "purchase_timeline": "2026-09-30",
         "decision_chain": [{"role": "technical", "name": "周工", "title": "技术部长"}]})
     assert sales.get("chen.jing", "rep_profile", profile["id"])["points"] == 10
     case = sales.create("zhang.wei", "knowledge", {
-        "title": "突破技术质疑：用参数匹配报告说服设备科", "kind": "case", "scenario": "sterilization",
+        "title": "突破技术质疑：用参数匹配报告说服设备科", "kind": "case",
+        "scenario": "sterilization",
         "content": "客户质疑灭菌兼容性，我们提供了三家同类医院的参数匹配报告……"})
     response = sales.client.post(sales.url("knowledge", case["id"], "approvals"),
                                  json={"chain": "case_review"}, headers=sales.as_("zhang.wei"))
@@ -74,8 +74,7 @@ def test_a_rep_below_the_team_gets_coaching_and_two_low_weeks_raise_an_alert(
         sales.create("admin", "rep_profile", {"user": sales.ids[rep], "hire_date": "2025-01-01"})
         sales.create("sun.li", "target", {"rep": sales.ids[rep], "quarter_start": "2026-01-01",
                                           "target_amount": 1300000})  # 100,000 a week
-    buyer = sales.create("zhang.wei", "customer", {"name": "宁波精密制造", "industry": "manufacturing",
-                                                   "region": "east"})
+    buyer = sales.customer("zhang.wei", "宁波精密制造")
     visits = {"zhang.wei": (4, 3), "li.na": (4, 3), "wang.fang": (4, 4), "zhao.lei": (4, 1)}
     invite = sales.upload("admin", b"BEGIN:VCALENDAR\nEND:VCALENDAR\n", "邀请.ics", "text/calendar")
     for rep, (total, good) in visits.items():
@@ -106,8 +105,8 @@ def test_a_rep_below_the_team_gets_coaching_and_two_low_weeks_raise_an_alert(
     sales.signed_contract("zhao.lei", buyer, 40000, "2026-03-11")
     sales.signed_contract("li.na", buyer, 60000, "2026-03-11")
     move(at(3, 16, 1, 5))
-    second = {c["rep"]: c for c in sales.list("admin", "scorecard",
-                                               filter={"==": [{"var": "week_start"}, "2026-03-09"]})}
+    week = {"==": [{"var": "week_start"}, "2026-03-09"]}
+    second = {c["rep"]: c for c in sales.list("admin", "scorecard", filter=week)}
     assert second[sales.ids["zhao.lei"]]["two_weeks_low"] is True
     assert second[sales.ids["li.na"]]["two_weeks_low"] is True  # 60% twice
     assert second[sales.ids["zhang.wei"]]["two_weeks_low"] is False
@@ -120,8 +119,7 @@ def test_a_rep_below_the_team_gets_coaching_and_two_low_weeks_raise_an_alert(
 
 def test_the_weekly_audit_samples_five_percent_of_high_value_opportunities(
         sales: Sales, move: Move) -> None:
-    buyer = sales.create("zhang.wei", "customer", {"name": "宁波精密制造", "industry": "manufacturing",
-                                                   "region": "east"})
+    buyer = sales.customer("zhang.wei", "宁波精密制造")
     for index in range(30):
         amount = 800000 if index < 25 else 90000
         sales.create("zhang.wei", "opportunity", {"name": f"项目{index}", "customer": buyer["id"],
@@ -168,12 +166,11 @@ def test_daily_reports_and_rebates_are_computed_every_day(sales: Sales, move: Mo
     target = sales.create("sun.li", "target", {"rep": sales.ids["zhang.wei"],
                                                "quarter_start": "2026-01-01",
                                                "target_amount": 1000000})
-    buyer = sales.create("zhang.wei", "customer", {"name": "宁波精密制造", "industry": "manufacturing",
-                                                   "region": "east"})
+    buyer = sales.customer("zhang.wei", "宁波精密制造")
     sales.signed_contract("zhang.wei", buyer, 200000, "2026-03-02")
-    sales.create("zhang.wei", "follow_up", {"customer": buyer["id"], "channel": "call",
-                                            "talk_tag": "commercial_push", "next_action": "回款跟进",
-                                            "next_action_date": "2026-03-06"})
+    sales.create("zhang.wei", "follow_up", {
+        "customer": buyer["id"], "channel": "call", "talk_tag": "commercial_push",
+        "next_action": "回款跟进", "next_action_date": "2026-03-06"})
     move(at(3, 3, 9, 1))
     [report] = sales.list("chen.jing", "daily_report")
     assert report["report_date"] == "2026-03-02"

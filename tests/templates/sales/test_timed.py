@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from tests.templates.sales.conftest import SHANGHAI, START
 from tests.templates.sales.helpers import Sales, ok
@@ -51,12 +50,9 @@ def test_a_lead_not_opened_within_two_hours_is_flagged_and_escalated(
 
 
 def test_quiet_customers_are_woken_up_and_key_accounts_alerted(sales: Sales, move: Move) -> None:
-    quiet = sales.create("zhang.wei", "customer", {"name": "宁波精密制造", "industry": "manufacturing",
-                                                   "region": "east"})
-    key = sales.create("zhang.wei", "customer", {"name": "上海汽配集团", "industry": "manufacturing",
-                                                 "region": "east", "tier": "key"})
-    busy = sales.create("li.na", "customer", {"name": "杭州电力设备", "industry": "energy",
-                                              "region": "east"})
+    quiet = sales.customer("zhang.wei", "宁波精密制造")
+    key = sales.customer("zhang.wei", "上海汽配集团", tier="key")
+    busy = sales.customer("li.na", "杭州电力设备", "energy")
     move(at(8, 9))  # six days: nothing yet
     assert not [b for b in sales.notifications("zhang.wei") if b.startswith("预警")]
     move(at(10, 9))  # seven days without contact: the key account raises an alert
@@ -83,17 +79,16 @@ def test_quiet_customers_are_woken_up_and_key_accounts_alerted(sales: Sales, mov
 
 
 def test_a_missed_next_touch_lowers_the_customers_priority(sales: Sales, move: Move) -> None:
-    customer = sales.create("zhang.wei", "customer", {"name": "宁波精密制造", "industry": "manufacturing",
-                                                      "region": "east", "priority": "high"})
-    kept = sales.create("zhang.wei", "customer", {"name": "苏州模具", "industry": "manufacturing",
-                                                  "region": "east", "priority": "high"})
+    customer = sales.customer("zhang.wei", "宁波精密制造", priority="high")
+    kept = sales.customer("zhang.wei", "苏州模具", priority="high")
     for record in (customer, kept):
         sales.update("zhang.wei", "customer", record, {
             "progress": "watching", "watching_reason": "comparing_vendors",
             "next_touch_date": "2026-03-05"})
     sales.create("zhang.wei", "follow_up", {
         "customer": kept["id"], "channel": "call", "talk_tag": "objection_competitor",
-        "contact_date": "2026-03-05", "next_action": "发送对比表", "next_action_date": "2026-03-12"})
+        "contact_date": "2026-03-05", "next_action": "发送对比表",
+        "next_action_date": "2026-03-12"})
     move(at(5, 17))
     assert sales.get("zhang.wei", "customer", customer["id"])["priority"] == "high"
     move(at(5, 18, 1))
@@ -104,9 +99,9 @@ def test_a_missed_next_touch_lowers_the_customers_priority(sales: Sales, move: M
 
 def test_a_quote_without_feedback_for_five_working_days_raises_a_risk(
         sales: Sales, move: Move) -> None:
-    product = sales.create("admin", "product", {"model": "PM-12", "name": "监护仪", "list_price": 20000})
-    customer = sales.create("zhang.wei", "customer", {"name": "宁波精密制造", "industry": "manufacturing",
-                                                      "region": "east"})
+    product = sales.create("admin", "product", {"model": "PM-12", "name": "监护仪",
+                                                "list_price": 20000})
+    customer = sales.customer("zhang.wei", "宁波精密制造")
     quiet, answered = (sales.create("zhang.wei", "quote", {
         "customer": customer["id"], "status": "sent",
         "lines": [{"product": product["id"], "quantity": 1, "unit_price": 19500}]})
@@ -140,8 +135,6 @@ def test_the_daily_top_five_stuck_list(sales: Sales, move: Move) -> None:
     sales.update("admin", "lead", leads[6], {"status": "invalid"})
     move(at(3, 8, 30))
     items = sales.list("chen.jing", "stuck_item", sort="rank")
-    print(sales.client.get("/api/apps/sales/automations/stuck_list/runs", headers=sales.admin).get_json())
-    print(sales.client.get("/api/timers", headers=sales.admin).get_json())
     assert [i["rank"] for i in items] == [1, 2, 3, 4, 5]
     assert [i["lead"] for i in items] == [lead["id"] for lead in leads[2:6]] + [leads[0]["id"]]
     first = items[0]

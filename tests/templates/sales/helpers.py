@@ -176,8 +176,11 @@ class Sales:
         return ok(self.client.get("/api/approvals/inbox", headers=self.as_(who)))[  # type: ignore[no-any-return]
             "items"]
 
-    def decide(self, who: str, action: str = "approve", comment: str = "") -> dict[str, Any]:
-        tasks = self.inbox(who)
+    def decide(self, who: str, action: str = "approve", comment: str = "",
+               record: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``who`` decides their one pending task (the one about ``record`` if given)."""
+        tasks = [t for t in self.inbox(who)
+                 if record is None or t["record"]["id"] == record["id"]]
         assert len(tasks) == 1, tasks
         return ok(self.client.post(f"/api/approvals/tasks/{tasks[0]['task_id']}",  # type: ignore[no-any-return]
                                    json={"action": action, "comment": comment},

@@ -28,4 +28,5 @@ def age_expression(column: Any, kind: str, unit: str, now: datetime) -> Any:
         return sa.cast(elapsed, sa.Float) / seconds
     days = sa.func.julianday(sa.literal(now.strftime("%Y-%m-%d %H:%M:%S.%f"))) - \
         sa.func.julianday(column)
-    return days * (86400 / seconds)
+    # julianday keeps about a millisecond: round off the float noise it leaves
+    return sa.func.round(days * (86400 / seconds), 6)

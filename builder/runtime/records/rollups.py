@@ -248,4 +248,4 @@ def refresh_after_change(change: events.RecordChange) -> None:
 
 
 def init_app(app: Flask) -> None:
-    events.record_hooks.listener(LISTENER, priority=20)(refresh_after_change)
+    events.record_hooks.listener(LISTENER, priority=20, on_load=True)(refresh_after_change)

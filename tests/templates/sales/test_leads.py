@@ -3,6 +3,7 @@ scoring into A/B/C and distribution by grade, region, industry and budget band."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -43,7 +44,8 @@ def lead_by(sales: Sales, name: str) -> dict[str, Any]:
     return lead
 
 
-def test_a_batch_of_leads_is_scored_tagged_and_distributed(sales: Sales) -> None:
+def test_a_batch_of_leads_is_scored_tagged_and_distributed(sales: Sales,
+                                                           run_jobs: Callable[[], None]) -> None:
     clock.travel_to(clock.now())
     intake = endpoints(sales)
     form, hotline, wechat = intake["website"], intake["hotline_400"], intake["wechat_mp"]
@@ -82,6 +84,9 @@ def test_a_batch_of_leads_is_scored_tagged_and_distributed(sales: Sales) -> None
     assert warm["owner"] in east and phone["owner"] in south  # B: round robin by region
     assert wx["owner"] in east | south
     assert cold["owner"] is None  # C: left in the nurturing pool
+    run_jobs()
+    assert lead_by(sales, "赵先生")["status"] == "nurturing"
+    assert lead_by(sales, "陈经理")["status"] == "new"
 
     # the pool is claimed atomically: the second rep is told someone was faster
     claim = sales.url("lead", cold["id"], "claim")

@@ -23,8 +23,9 @@ package is installed:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from builder import clock
 from builder.platform import service as platform
@@ -65,18 +66,18 @@ def relative(value: Mapping[str, Any], kind: str, timezone: str) -> str | None:
     offset = value.get(DATE, value.get(DATETIME))
     if isinstance(offset, bool) or not isinstance(offset, int | float):
         return None
-    if DATE in value and value.get("start_of") is not None:
+    if DATE not in value:
+        moment = clock.now() + timedelta(hours=float(offset))
+        return today(timezone, moment).isoformat() if kind == "date" else format_datetime(moment)
+    period = value.get("start_of")
+    if period is None:
+        day = today(timezone) + timedelta(days=int(offset))
+    elif period in START_OF:
         from builder.runtime.insight.periods import period_start, shift
 
-        period = value["start_of"]
-        if period not in START_OF:
-            return None
         day = shift(period_start(today(timezone), period), period, int(offset))
-        return day.isoformat() if kind == "date" else f"{day.isoformat()}T00:00:00Z"
-    if DATE in value:
-        day = today(timezone) + timedelta(days=int(offset))
-        return day.isoformat() if kind == "date" else f"{day.isoformat()}T01:00:00Z"
-    moment = clock.now() + timedelta(hours=float(offset))
+    else:
+        return None
     if kind == "date":
-        return today(timezone, moment).isoformat()
-    return format_datetime(moment)
+        return day.isoformat()
+    return format_datetime(datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone)))

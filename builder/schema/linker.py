@@ -18,7 +18,7 @@ from builder.schema.counts import count_names
 from builder.schema.definition import ALL_ENTITIES
 from builder.schema.field_types import LintContext, field_type_registry
 from builder.schema.logic import check_logic
-from builder.schema.related import related_names
+from builder.schema.related import flow_names, related_names
 
 BUILTIN_ROLES = ("admin",)
 DATE_KINDS = ("date", "datetime")
@@ -178,7 +178,8 @@ class Linker:
             if isinstance(data.get("key"), str):
                 self.entities.setdefault(info.key, info)
                 info.counts = (count_names(self.app, info.key, info.fields)
-                               | related_names(self.app, info.fields))
+                               | related_names(self.app, info.fields)
+                               | flow_names(self.app, info.key))
         for info in self.entities.values():
             for field_data in info.fields.values():
                 target = field_data.get("entity")

@@ -1,10 +1,15 @@
-"""Names of the related-record values a rule may read: ``$rel.<relation>.<field>``.
+"""Names of the related-record values a rule may read: ``$rel.<relation>.<field>``, and
+of the stage facts ``$flow.<flow>.<fact>``.
 
 ``{"var": "$rel.customer.tier"}`` reads the field ``tier`` of the record that the relation
 field ``customer`` of the record points at (``null`` while it points nowhere). A quote line
 reads its product's list price as ``$rel.product.list_price``; a contract clause row refuses
 a forbidden clause with ``{"!=": [{"var": "$rel.clause.kind"}, "forbidden"]}``. The target's
 system fields (``id``, ``owner``, ``created_at``...) may be read too.
+
+``{"var": "$flow.funnel.probability"}`` is the win probability the stage flow ``funnel``
+gives the record's current stage (``stage``, ``terminal`` and ``position``, from 1, too),
+so a weighted amount follows the probabilities set in the flow.
 """
 
 from __future__ import annotations
@@ -36,4 +41,20 @@ def related_names(app: Mapping[str, Any], fields: Mapping[str, Mapping[str, Any]
     for key, target in relation_targets(fields).items():
         for name in [*targets.get(target, []), *SYSTEM_VARS]:
             names.add(f"{REL_VAR}.{key}.{name}")
+    return names
+
+
+FLOW_VAR = "$flow"
+#: what ``$flow.<flow>.<name>`` tells about the record's current stage
+FLOW_FACTS = ("stage", "probability", "terminal", "position")
+
+
+def flow_names(app: Mapping[str, Any], entity_key: str) -> set[str]:
+    """The ``$flow.…`` names a rule of ``entity_key`` may read: for each stage flow of the
+    entity, the current stage's key, probability, terminal kind and position."""
+    names: set[str] = set()
+    for flow in app.get("stage_flows") or []:
+        if isinstance(flow, Mapping) and flow.get("entity") == entity_key \
+                and isinstance(flow.get("key"), str):
+            names.update(f"{FLOW_VAR}.{flow['key']}.{fact}" for fact in FLOW_FACTS)
     return names

@@ -45,3 +45,27 @@ class RelatedRecords(Mapping[str, Mapping[str, Any]]):
 
     def __len__(self) -> int:
         return len(self._targets)
+
+
+class FlowFacts(Mapping[str, Mapping[str, Any]]):
+    """``$flow`` of one record: ``facts["funnel"]["probability"]`` of its current stage."""
+
+    def __init__(self, store: EntityStore, record: Mapping[str, Any]) -> None:
+        self._record = record
+        self._flows = {str(f["key"]): f for f in store.app.get("stage_flows") or []
+                       if f.get("entity") == store.key and isinstance(f.get("key"), str)}
+
+    def __getitem__(self, name: str) -> Mapping[str, Any]:
+        flow = self._flows[name]
+        current = self._record.get(str(flow.get("field")))
+        for position, stage in enumerate(flow.get("stages") or [], start=1):
+            if stage.get("key") == current:
+                return {"stage": current, "probability": stage.get("probability"),
+                        "terminal": stage.get("terminal"), "position": position}
+        return {}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._flows)
+
+    def __len__(self) -> int:
+        return len(self._flows)

@@ -17,7 +17,7 @@ from builder.errors import Problem
 from builder.i18n import gettext
 from builder.runtime.rules.evaluator import KNOWN_OPERATORS
 from builder.schema.counts import COUNT_VAR
-from builder.schema.related import REL_VAR
+from builder.schema.related import FLOW_VAR, REL_VAR
 
 MAX_DEPTH = 64
 
@@ -145,7 +145,8 @@ class _Checker:
 
     def allowed(self, name: str) -> bool:
         assert self.known is not None
-        if name in (COUNT_VAR, REL_VAR) or name.startswith((f"{COUNT_VAR}.", f"{REL_VAR}.")):
+        checked = (COUNT_VAR, REL_VAR, FLOW_VAR)
+        if name in checked or name.startswith(tuple(f"{n}." for n in checked)):
             return name in self.known
         if name == "" or name.startswith("$"):
             return True

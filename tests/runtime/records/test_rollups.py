@@ -154,3 +154,33 @@ def test_rollup_definitions_are_checked(client: Any, admin_headers: dict[str, st
     assert found["entities[2].fields[7].match.nope"] == "rollup_match"
     assert "entities[2].fields[7].filter.==[0].var" in found
     assert found["entities[2].fields[8].expression.var"] == "unknown_field"
+
+
+def test_formulas_read_the_stage_flow(client: Any, admin_headers: dict[str, str]) -> None:
+    deal = entity("deal", "商机", "Deal", [
+        field("name", "text", "名称", "Name"),
+        field("stage", "select", "阶段", "Stage", options=[
+            option("lead", "线索"), option("proposal", "报价"), option("won", "赢单")]),
+        field("amount", "money", "金额", "Amount"),
+        field("weighted", "formula", "加权金额", "Weighted", precision=2, expression={
+            "/": [{"*": [{"var": "amount"}, {"var": "$flow.funnel.probability"}]}, 100]}),
+        field("step", "formula", "第几步", "Step", expression={"var": "$flow.funnel.position"})])
+    app = minimal_app(deal, key="flows")
+    app["stage_flows"] = [{"key": "funnel", "entity": "deal", "field": "stage", "stages": [
+        {"key": "lead", "probability": 10}, {"key": "proposal", "probability": 60},
+        {"key": "won", "probability": 100, "terminal": "won"}]}]
+    publish(client, admin_headers, app)
+    created = create(client, admin_headers, "deal", {"name": "一期", "amount": 500000}, "flows")
+    assert (created["weighted"], created["step"]) == (50000, 1)
+    moved = client.post(f"{records_url('deal', 'flows')}/{created['id']}/transition",
+                        json={"to": "proposal", "version": created["version"]},
+                        headers=admin_headers)
+    assert moved.status_code == 200, moved.get_json()
+    record = client.get(f"{records_url('deal', 'flows')}/{created['id']}",
+                        headers=admin_headers).get_json()
+    assert (record["weighted"], record["step"]) == (300000, 2)
+    app["entities"][0]["fields"].append(field("bad", "formula", "坏", "Bad", expression={
+        "var": "$flow.funnel.colour"}))
+    app["key"] = "flows2"
+    response = client.post("/api/apps", json={"definition": app}, headers=admin_headers)
+    assert problems(response) == {"entities[0].fields[5].expression.var": "unknown_field"}

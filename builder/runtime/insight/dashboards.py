@@ -24,6 +24,7 @@ from builder.runtime.insight.widgets import (  # noqa: F401  (registers types)
     basic,
     checklist,
     funnel,
+    punchcard,
     targets,
     widget_registry,
 )

@@ -1,12 +1,18 @@
 """The package installed from the market into a fresh tenant, with its demo data: the demo
 organisation is created, every dashboard shows figures, the ten items of the health
-self-check are computed, and a rep sees only their own figures."""
+self-check are computed (each equal to the figure computed here from the tables' rows), and
+a rep sees only their own figures."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from builder.platform.models import Tenant
+from tests.templates.sales.health import health_figures
 from tests.templates.sales.helpers import APP, ok
+from tests.templates.tables import Tables
 
 DASHBOARDS = {"funnel", "leads", "leaderboard", "targets", "health"}
 
@@ -24,7 +30,7 @@ def numbers(value: Any) -> list[float]:
 
 
 def test_the_package_installs_with_its_demo_and_every_dashboard_has_figures(
-        client: Any, admin_headers: dict[str, str]) -> None:
+        client: Any, admin_headers: dict[str, str], tenant: Tenant) -> None:
     report = ok(client.post("/api/market/sales/install", json={"demo_data": True},
                             headers=admin_headers))
     assert report["action"] == "install" and report["unmapped_users"] == []
@@ -60,6 +66,10 @@ def test_the_package_installs_with_its_demo_and_every_dashboard_has_figures(
     assert items["first_pass_rate"]["value"] == 9 / 11
     assert 0 < items["response_2h_rate"]["value"] < 0.9
     assert health["max"] == 10 and health["score"] == sum(i["passed"] for i in items.values())
+    by_hand = health_figures(Tables(tenant.id, APP))
+    for key, expected in by_hand.items():
+        assert expected is not None and expected != 0, key
+        assert items[key]["value"] == pytest.approx(expected), key
     assert health["verdict"] in ("急需启动销售管理基础加固", "建议重点优化过程管控模块",
                                  "可向精细化运营与AI赋能进阶")
 

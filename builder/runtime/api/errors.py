@@ -65,6 +65,13 @@ def handle_integrity_error(error: IntegrityError) -> ResponseReturnValue:
     return jsonify(error_body("conflict", gettext("error.integrity"))), 409
 
 
+def handle_too_deep(error: RecursionError) -> ResponseReturnValue:
+    """Input nested deeper than the interpreter reads (a JSON body, a rule): refused."""
+    db.session.rollback()
+    log.info("input nested too deeply: %s", error)
+    return jsonify(error_body("bad_request", gettext("error.too_deep"))), 400
+
+
 def handle_unexpected(error: Exception) -> ResponseReturnValue:
     log.exception("unhandled error", exc_info=error)
     db.session.rollback()
@@ -75,5 +82,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(RecursionError, handle_too_deep)
     if not app.config.get("PROPAGATE_UNEXPECTED"):
         app.register_error_handler(Exception, handle_unexpected)

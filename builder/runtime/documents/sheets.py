@@ -130,7 +130,10 @@ def _read_csv(path: Path, max_rows: int) -> Sheet:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return _sheet(csv.reader(io.StringIO(text, newline=""), dialect), max_rows)
+    try:
+        return _sheet(csv.reader(io.StringIO(text, newline=""), dialect), max_rows)
+    except csv.Error as exc:  # e.g. a cell over the reader's field limit (128 KB)
+        raise _bad_file("documents.error.csv_unreadable", reason=str(exc)) from exc
 
 
 def column_letter(index: int) -> str:

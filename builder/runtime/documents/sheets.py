@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -164,11 +165,19 @@ def _is_number(text: str) -> bool:
         return False
 
 
+def sheet_title(title: str | None) -> str:
+    """A worksheet name from any title: without the characters Excel forbids in one
+    (``[]:*?/\\``), not starting or ending with an apostrophe, 31 characters at most."""
+    text = "".join(ch for ch in title or "" if ord(ch) not in ILLEGAL_CHARS)
+    text = re.sub(r"[\[\]:*?/\\]", "_", text)
+    return text[:31].strip("'").strip() or "Sheet1"
+
+
 def write_xlsx(out: IO[bytes], title: str, headers: Sequence[str],
                rows: Iterable[Sequence[Any]]) -> int:
     """Write one worksheet with a bold header row; returns the number of data rows."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=(title or "Sheet1")[:31])
+    sheet = book.create_sheet(title=sheet_title(title))
     sheet.append(list(headers))
     count = 0
     for row in rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask_login import LoginManager
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -15,6 +16,38 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+
+
+class ProblemSchema(ma.Schema):
+    """One thing wrong in a request, and where (``builder.errors.Problem``)."""
+
+    path = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+    code = ma.fields.String(required=True)
+    record = ma.fields.Integer()
+
+
+class ErrorBodySchema(ma.Schema):
+    class Meta:
+        unknown = ma.INCLUDE  # some errors add context, e.g. the current version
+
+    code = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+    details = ma.fields.List(ma.fields.Nested(ProblemSchema), required=True)
+
+
+class ErrorSchema(ma.Schema):
+    """What every error answers: ``{"error": {"code", "message", "details"}}``."""
+
+    error = ma.fields.Nested(ErrorBodySchema, required=True)
+
+
+class BuilderApi(Api):
+    """The OpenAPI document describes the error shape the API really answers with."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
-api = Api()
+api = BuilderApi()
 login_manager = LoginManager()

@@ -45,6 +45,8 @@ from builder.platform import service
 from builder.platform.models import Team, Tenant, User
 from builder.runtime import jobs
 
+# the tests' robots and webhooks are local servers; the SSRF proof turns the guard back on
+os.environ.setdefault("NOTIFY_ALLOW_PRIVATE_URLS", "1")
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 REDIS_URL = os.environ.get("REDIS_URL") or None
 SESSION_TAG = uuid.uuid4().hex[:10]

@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from builder.errors import Forbidden
+from builder.errors import Forbidden, NotFound
 from builder.extensions import db
 from builder.i18n import gettext
 from builder.market import installer, transfer
@@ -96,23 +96,39 @@ def clone(source: Tenant, target: Tenant, user: Any, *, with_data: bool = False,
     return transfer.clone_tenant(source, target, user, with_data=with_data, progress=progress)
 
 
-def clone_target(caller: User, slug: str) -> tuple[Tenant, User]:
-    """The tenant an admin clones into, and who acts there: an existing tenant where the
-    caller is an admin under the same username, or a new one with the caller as admin."""
+def check_uninstall(tenant: Tenant, package_key: str) -> None:
+    """Refuse uninstalling a package the tenant never installed, before a job starts."""
+    if find_install(tenant.id, package_key) is None:
+        raise NotFound(gettext("market.error.not_installed", package=package_key))
+
+
+def check_clone_target(caller: User, slug: str) -> tuple[Tenant, User] | None:
+    """The existing tenant a clone into ``slug`` goes to and its admin who acts there
+    (``None``: a new tenant), refusing a target before anything, or any job, starts."""
     target = platform.get_tenant(slug)
     if target is None:
-        target = platform.create_tenant(slug, slug)
-        twin = platform.create_user(target, caller.username, None,
-                                    is_tenant_admin=True, display_name=caller.display_name,
-                                    email=caller.email)
-        twin.password_hash = caller.password_hash
-        db.session.flush()
-        return target, twin
+        platform.check_slug(slug)
+        return None
     same = platform.get_user_by_username(target, caller.username)
     if target.id == caller.tenant_id or same is None or not same.is_active \
             or not same.is_tenant_admin:
         raise Forbidden(gettext("market.error.clone_not_allowed", tenant=slug))
     return target, same
+
+
+def clone_target(caller: User, slug: str) -> tuple[Tenant, User]:
+    """The tenant an admin clones into, and who acts there: an existing tenant where the
+    caller is an admin under the same username, or a new one with the caller as admin."""
+    existing = check_clone_target(caller, slug)
+    if existing is not None:
+        return existing
+    target = platform.create_tenant(slug, slug)
+    twin = platform.create_user(target, caller.username, None,
+                                is_tenant_admin=True, display_name=caller.display_name,
+                                email=caller.email)
+    twin.password_hash = caller.password_hash
+    db.session.flush()
+    return target, twin
 
 
 def acting_admin(tenant: Tenant) -> User | None:

@@ -54,8 +54,7 @@ def _invalid(path: str, key: str, **params: Any) -> ValidationFailed:
 
 def create_tenant(slug: str, name: str | None = None) -> Tenant:
     """Create a tenant and its storage namespace, in the caller's transaction."""
-    if not SLUG_RE.match(slug or ""):
-        raise _invalid("slug", "platform.slug_invalid")
+    check_slug(slug)
     if get_tenant(slug) is not None:
         raise Conflict(gettext("platform.tenant_exists", slug=slug),
                        [Problem("slug", gettext("platform.tenant_exists", slug=slug), "duplicate")])
@@ -64,6 +63,12 @@ def create_tenant(slug: str, name: str | None = None) -> Tenant:
     db.session.flush()
     tenancy.create_namespace(tenant.id)
     return tenant
+
+
+def check_slug(slug: str) -> None:
+    """Refuse a tenant slug that does not have the form of one."""
+    if not SLUG_RE.match(slug or ""):
+        raise _invalid("slug", "platform.slug_invalid")
 
 
 def get_tenant(slug: str) -> Tenant | None:

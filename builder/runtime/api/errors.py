@@ -80,6 +80,13 @@ def handle_database_error(error: DBAPIError) -> ResponseReturnValue:
     return jsonify(error_body("unavailable", gettext("error.database_unavailable"))), 503
 
 
+def handle_too_deep(error: RecursionError) -> ResponseReturnValue:
+    """Input nested deeper than the interpreter reads (a JSON body, a rule): refused."""
+    db.session.rollback()
+    log.info("input nested too deeply: %s", error)
+    return jsonify(error_body("bad_request", gettext("error.too_deep"))), 400
+
+
 def handle_unexpected(error: Exception) -> ResponseReturnValue:
     log.exception("unhandled error", exc_info=error)
     db.session.rollback()
@@ -91,5 +98,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(RecursionError, handle_too_deep)
     if not app.config.get("PROPAGATE_UNEXPECTED"):
         app.register_error_handler(Exception, handle_unexpected)

@@ -205,6 +205,7 @@ def uninstall(body: dict[str, Any], package: str) -> Any:
     """Hide the package's apps and keep their data (``purge`` drops it)."""
     user = require_tenant_admin()
     if body["background"]:
+        service.check_uninstall(user.tenant, package)
         return _in_background("uninstall", user, package=package, purge=body["purge"],
                               export=body["export"] and not body["dry_run"],
                               dry_run=body["dry_run"])
@@ -258,6 +259,7 @@ def clone(body: dict[str, Any]) -> Any:
     if body["target"] == user.tenant.slug:
         raise BadRequest(gettext("market.error.clone_into_itself"))
     if body["background"]:
+        service.check_clone_target(user, body["target"])
         return _in_background("clone", user, target=body["target"],
                               with_data=body["with_data"], dry_run=body["dry_run"])
     target, twin = service.clone_target(user, body["target"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -130,7 +131,10 @@ def _read_csv(path: Path, max_rows: int) -> Sheet:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return _sheet(csv.reader(io.StringIO(text, newline=""), dialect), max_rows)
+    try:
+        return _sheet(csv.reader(io.StringIO(text, newline=""), dialect), max_rows)
+    except csv.Error as exc:  # e.g. a cell over the reader's field limit (128 KB)
+        raise _bad_file("documents.error.csv_unreadable", reason=str(exc)) from exc
 
 
 def column_letter(index: int) -> str:
@@ -161,11 +165,19 @@ def _is_number(text: str) -> bool:
         return False
 
 
+def sheet_title(title: str | None) -> str:
+    """A worksheet name from any title: without the characters Excel forbids in one
+    (``[]:*?/\\``), not starting or ending with an apostrophe, 31 characters at most."""
+    text = "".join(ch for ch in title or "" if ord(ch) not in ILLEGAL_CHARS)
+    text = re.sub(r"[\[\]:*?/\\]", "_", text)
+    return text[:31].strip("'").strip() or "Sheet1"
+
+
 def write_xlsx(out: IO[bytes], title: str, headers: Sequence[str],
                rows: Iterable[Sequence[Any]]) -> int:
     """Write one worksheet with a bold header row; returns the number of data rows."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=(title or "Sheet1")[:31])
+    sheet = book.create_sheet(title=sheet_title(title))
     sheet.append(list(headers))
     count = 0
     for row in rows:

@@ -11,6 +11,7 @@
 | ``NOTIFY_MAX_ATTEMPTS`` | 6 | attempts before a delivery is dead |
 | ``NOTIFY_RETRY_SECONDS`` | 60 | wait after the first failure; doubles after each one |
 | ``NOTIFY_TIMEOUT_SECONDS`` | 10 | network timeout of one attempt |
+| ``NOTIFY_ALLOW_PRIVATE_URLS`` | off | robots and webhooks may reach internal addresses |
 """
 
 from __future__ import annotations
@@ -85,3 +86,8 @@ def retry_seconds() -> float:
 
 def public_base_url() -> str:
     return str(setting("PUBLIC_BASE_URL") or "").rstrip("/")
+
+
+def allow_private_urls() -> bool:
+    """Whether robot and webhook URLs may point at internal addresses (off: SSRF guard)."""
+    return _flag("NOTIFY_ALLOW_PRIVATE_URLS")

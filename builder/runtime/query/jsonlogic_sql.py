@@ -86,9 +86,37 @@ def to_sql(
 
     ``resolve`` maps a field key to its column (``None``: no such field); ``context`` holds
     the ``$``-values. Raises :class:`RuleError`, with the path in the rule, for anything it
-    cannot translate exactly.
+    cannot translate exactly, and for a rule nested deeper than :data:`MAX_DEPTH` (the
+    database compiles a condition recursively, as this translator does).
     """
-    return _Translator(resolve, dict(context or {})).predicate(logic, "")
+    if nesting_depth(logic) > MAX_DEPTH:
+        raise RuleError(gettext("rules.recursion"), "$")
+    try:
+        return _Translator(resolve, dict(context or {})).predicate(logic, "")
+    except RecursionError as exc:
+        raise RuleError(gettext("rules.recursion"), "$") from exc
+
+
+MAX_DEPTH = 64
+"""How deeply a rule translated to SQL may nest (lists and operations)."""
+
+
+def nesting_depth(node: Any) -> int:
+    """How deeply ``node`` nests lists and mappings, counted without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 # --- terms ---------------------------------------------------------------------------------

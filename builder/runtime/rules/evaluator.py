@@ -287,7 +287,7 @@ def truthy(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
-        return not (value == 0 or math.isnan(value))
+        return not (value == 0 or (isinstance(value, float) and math.isnan(value)))
     if isinstance(value, str | list):
         return len(value) > 0
     return True

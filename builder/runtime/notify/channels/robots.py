@@ -31,7 +31,7 @@ from builder.errors import Problem
 from builder.i18n import gettext
 from builder.runtime import signing
 from builder.runtime.notify.channels.base import Channel, DeliveryFailed, channel_registry
-from builder.runtime.notify.channels.http import dumps, post_json
+from builder.runtime.notify.channels.http import dumps, internal_host, post_json
 from builder.runtime.notify.messages import Message
 
 
@@ -61,6 +61,9 @@ class RobotChannel(Channel):
         parts = urlsplit(url) if isinstance(url, str) else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
             problems.append(Problem("webhook.url", gettext("notify.error.bad_url"), "invalid"))
+        elif internal_host(parts.hostname):
+            problems.append(Problem("webhook.url", gettext("notify.error.internal_url"),
+                                    "internal"))
         msgtype = options.get("msgtype")
         if msgtype is not None and msgtype not in self.msgtypes:
             problems.append(Problem("webhook.msgtype", gettext(

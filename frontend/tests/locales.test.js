@@ -44,6 +44,11 @@ describe('locales', () => {
       'cond.op': ['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'contains', 'not_contains', 'in', 'not_in', 'has', 'not_has', 'is_me', 'not_me', 'is_true', 'is_false', 'empty', 'not_empty'],
       'palette.group': ['text', 'number', 'choice', 'time', 'reference', 'files', 'computed', 'other'],
       'history.action': ['create', 'update', 'delete', 'restore'],
+      'approvals.action': ['approve', 'reject', 'return', 'delegate'],
+      'approvals.done': ['approve', 'reject', 'return', 'delegate'],
+      'approvals.status': ['pending', 'approved', 'rejected', 'returned', 'withdrawn'],
+      'approvals.step_status': ['waiting', 'skipped', 'pending', 'approved', 'rejected', 'returned', 'cancelled'],
+      timeline: ['submit', 'approve', 'reject', 'withdraw'].map((action) => `approval_${action}`),
     }
     for (const [prefix, values] of Object.entries(dynamic)) {
       for (const value of values) expect(zhKeys.has(`${prefix}.${value}`), `${prefix}.${value}`).toBe(true)

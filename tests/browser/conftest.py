@@ -98,7 +98,8 @@ def shots(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
 
 RAW_KEY = re.compile(
     r"\b(?:common|login|shell|home|errors|designer|palette|props|cond|publish|versions|runtime"
-    r"|form|record|history)\.[a-z_]+(?:\.[a-z_]+)*\b")
+    r"|form|record|history|kanban|stage|approvals|timeline|notify|inbox|dashboard|imports"
+    r"|public|admin|market)\.[a-z_]+(?:\.[a-z_]+)*\b")
 
 
 def untranslated(page: Any) -> list[str]:

@@ -8,6 +8,8 @@ export const auth = {
   login: (tenant, username, password) => post('/auth/login', { tenant, username, password }),
   logout: () => post('/auth/logout'),
   me: () => get('/auth/me'),
+  /** Active colleagues of my tenant: [{id, username, name}] */
+  people: (q) => get('/auth/people', { q }),
 }
 
 export const fieldTypes = {

@@ -22,6 +22,7 @@ export const routes = [
         children: [
           { path: '', name: 'app', component: () => import('../views/runtime/AppIndex.vue') },
           { path: ':entity', name: 'records', component: () => import('../views/runtime/RecordList.vue') },
+          { path: ':entity/board/:board?', name: 'board', component: () => import('../views/runtime/KanbanBoard.vue') },
           { path: ':entity/new', name: 'record-new', component: () => import('../views/runtime/RecordEdit.vue') },
           { path: ':entity/:id(\\d+)', name: 'record', component: () => import('../views/runtime/RecordPage.vue') },
           { path: ':entity/:id(\\d+)/edit', name: 'record-edit', component: () => import('../views/runtime/RecordEdit.vue') },

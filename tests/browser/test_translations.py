@@ -113,6 +113,11 @@ def test_every_screen_is_translated(page: Page, live_server: str, client: Any, a
     page.goto(f"{live_server}/apps/crm/customer/{customer['id']}")
     expect(page.get_by_test_id("history-update")).to_be_visible()
 
+    page.goto(f"{live_server}/approvals")
+    expect(page.get_by_test_id("inbox-count")).to_be_visible()
+    check(page, language, "approvals-inbox", shots)
+    overlay("notifications", "notification-bell", "notification-list")
+
     page.goto(f"{live_server}/no/such/page")
     expect(page.locator(".el-result")).to_be_visible()
     check(page, language, "not-found", shots)

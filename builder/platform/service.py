@@ -21,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from builder.errors import Conflict, NotFound, Problem, Unauthorized, ValidationFailed
 from builder.extensions import db
 from builder.i18n import LANGUAGES, gettext
-from builder.platform.models import ApiToken, Role, Team, Tenant, User, utcnow
+from builder.platform.models import ApiToken, Role, Team, Tenant, User, team_members, utcnow
 from builder.runtime.storage import tenancy
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
@@ -422,13 +422,55 @@ def managers_of(user: User, levels: int = 1) -> list[User]:
 
 
 def user_context(user: User) -> dict[str, Any]:
-    """What rules see as ``$user``: identity, role keys and team keys/ids."""
-    teams = teams_of(user)
+    """What rules see as ``$user``: identity, role keys, team keys/ids, and the people
+    whose records team scopes reach.
+
+    ``team_member_ids`` are the members and managers of the user's teams (those they
+    belong to or manage) and of every team below them; ``managed_user_ids`` the same for
+    the teams the user manages only. Both include the user. Three queries at most: the
+    tenant's teams, the user's memberships and the members of the teams concerned.
+    """
+    teams = list_teams(user.tenant_id)
+    managed = [t for t in teams if t.manager_id == user.id]
+    mine = sorted({t.id: t for t in [*user.teams, *managed]}.values(), key=lambda t: t.key)
+    children: dict[int | None, list[Team]] = {}
+    for team in teams:
+        children.setdefault(team.parent_id, []).append(team)
+
+    def below(roots: Iterable[Team]) -> set[int]:
+        found: set[int] = set()
+        queue = [t.id for t in roots]
+        while queue:
+            current = queue.pop()
+            if current not in found:
+                found.add(current)
+                queue.extend(child.id for child in children.get(current, []))
+        return found
+
+    reach, managed_reach = below(mine), below(managed)
+    people: dict[int, set[int]] = {}
+    if reach:
+        for team_id, user_id in db.session.execute(
+                sa.select(team_members.c.team_id, team_members.c.user_id)
+                .where(team_members.c.team_id.in_(sorted(reach)))):
+            people.setdefault(team_id, set()).add(user_id)
+    managers = {t.id: t.manager_id for t in teams if t.manager_id is not None}
+
+    def users_of(team_ids: set[int]) -> list[int]:
+        found = {user.id}
+        for team_id in team_ids:
+            found |= people.get(team_id, set())
+            if team_id in managers:
+                found.add(managers[team_id])
+        return sorted(found)
+
     return {
         "id": user.id,
         "username": user.username,
         "roles": [role.key for role in user.roles],
-        "teams": [team.key for team in teams],
-        "team_ids": [team.id for team in teams],
+        "teams": [team.key for team in mine],
+        "team_ids": [team.id for team in mine],
+        "team_member_ids": users_of(reach),
+        "managed_user_ids": users_of(managed_reach),
         "is_tenant_admin": user.is_tenant_admin,
     }

@@ -48,7 +48,12 @@ VERSION = re.compile(r"\d+\.\d+\.\d+")
 VIEW_TYPES = ("list", "kanban", "calendar", "gallery")
 AGGREGATES = ("count", "distinct_count", "sum", "avg", "min", "max", "median", "ratio")
 PERIODS = ("day", "week", "month", "quarter", "year")
-PERMISSION_ACTIONS = ("read", "create", "update", "delete", "import", "export", "print")
+PERMISSION_ACTIONS = ("create", "read", "update", "delete", "export", "import", "approve",
+                      "configure", "print")
+#: a permission's ``entity`` that stands for every entity of the app
+ALL_ENTITIES = "*"
+#: named row scopes a permission may use instead of a JsonLogic condition
+SCOPE_PRESETS = ("all", "own", "team", "managed")
 #: properties every field may carry, whatever its type
 COMMON_FIELD_PROPERTIES = frozenset({
     "key", "type", "title", "description", "help", "required", "required_when",
@@ -263,10 +268,32 @@ class FieldAccessSchema(StrictSchema):
     readonly = keys()
 
 
+class PermissionEntity(Key):
+    """An entity key, or ``*`` for every entity of the app."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if value == ALL_ENTITIES:
+            return value
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Scope(JsonLogic):
+    """Which records a permission reaches: a preset name (``own``, ``team``...) or a
+    JsonLogic condition over the record and ``$user``."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and value not in SCOPE_PRESETS:
+            raise ValidationError([Message("schema.error.one_of", value=value,
+                                           choices=", ".join(SCOPE_PRESETS))])
+        if value is not None and not isinstance(value, str | bool | Mapping):
+            raise ValidationError([Message("access.schema.scope")])
+        return value
+
+
 class PermissionSchema(StrictSchema):
-    entity = Key(required=True)
+    entity = PermissionEntity(required=True)
     actions = ListOf(Str(validate=OneOf(*PERMISSION_ACTIONS)), load_default=list)
-    scope = JsonLogic()
+    scope = Scope()
     fields = Object(FieldAccessSchema)  # type: ignore[assignment]
 
 

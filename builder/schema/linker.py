@@ -15,6 +15,7 @@ from builder.errors import Problem
 from builder.i18n import gettext
 from builder.schema.common import SYSTEM_VARS
 from builder.schema.counts import count_names
+from builder.schema.definition import ALL_ENTITIES
 from builder.schema.field_types import LintContext, field_type_registry
 from builder.schema.logic import check_logic
 
@@ -288,14 +289,41 @@ class Linker:
                                  metric=key)
 
     def link_roles(self) -> None:
+        """Permissions name entities (or ``*``) and their fields; a scope condition must
+        translate to SQL over each entity it applies to."""
+        from builder.runtime.access.policy import scope_problems
+
         for path, role in items(self.app, "roles", ""):
             for perm_path, permission in items(role, "permissions", path):
-                info = self.entity(permission.get("entity"), f"{perm_path}.entity")
-                self.logic(permission.get("scope"), f"{perm_path}.scope", info)
+                key = permission.get("entity")
+                every = key == ALL_ENTITIES
+                info = None if every else self.entity(key, f"{perm_path}.entity")
+                targets = list(self.entities.values()) if every else [info] if info else []
+                scope = permission.get("scope")
+                if isinstance(scope, Mapping):
+                    before = len(self.problems)
+                    if every:  # only the system fields are sure to exist everywhere
+                        self.problems.extend(check_logic(scope, f"{perm_path}.scope",
+                                                         set(SYSTEM_VARS)))
+                    else:
+                        self.logic(scope, f"{perm_path}.scope", info)
+                    if len(self.problems) == before:
+                        for target in targets:
+                            self.problems.extend(scope_problems(
+                                target.key, target.fields, scope, f"{perm_path}.scope"))
                 access = permission.get("fields")
-                if isinstance(access, Mapping):
-                    for name in ("hidden", "readonly"):
+                if not isinstance(access, Mapping):
+                    continue
+                for name in ("hidden", "readonly"):
+                    if not every:
                         self.fields(info, access.get(name), f"{perm_path}.fields.{name}")
+                        continue
+                    keys = access.get(name)
+                    for index, field_key in enumerate(keys if isinstance(keys, list) else []):
+                        if isinstance(field_key, str) and not any(
+                                field_key in e.fields for e in self.entities.values()):
+                            self.add(f"{perm_path}.fields.{name}[{index}]",
+                                     "unknown_field", field=field_key, entity=ALL_ENTITIES)
 
 
 def link(definition: Any) -> list[Problem]:

@@ -66,8 +66,31 @@ def test_team_subtree_and_user_context(org, tenant):
     context = service.user_context(users["rep"])
     assert context == {"id": users["rep"].id, "username": "rep", "roles": ["sales_rep"],
                        "teams": ["east"], "team_ids": [teams["east"].id],
-                       "is_tenant_admin": False}
-    assert service.user_context(users["vp"])["teams"] == ["sales"]
+                       "team_member_ids": ids(users, "lead", "rep"),
+                       "managed_user_ids": ids(users, "rep"), "is_tenant_admin": False}
+    vp = service.user_context(users["vp"])
+    assert vp["teams"] == ["sales"]
+    assert vp["team_member_ids"] == vp["managed_user_ids"] == ids(users, "vp", "lead", "rep",
+                                                                  "solo")
+
+
+def ids(users, *names):
+    return sorted(users[name].id for name in names)
+
+
+def test_team_scopes_reach_sub_teams_and_their_managers(org):
+    users, teams = org
+    lead = service.user_context(users["lead"])
+    assert lead["team_member_ids"] == lead["managed_user_ids"] == ids(users, "lead", "rep")
+    ceo = service.user_context(users["ceo"])
+    assert ceo["managed_user_ids"] == ids(users, "ceo", "vp", "lead", "rep", "solo")
+    solo = service.user_context(users["solo"])  # a member of west, which has no manager
+    assert solo["team_member_ids"] == ids(users, "solo")
+    assert solo["managed_user_ids"] == ids(users, "solo")
+    teams["west"].parent = teams["east"]  # moving a team moves its people into the scope
+    db.session.commit()
+    assert service.user_context(users["lead"])["managed_user_ids"] == ids(
+        users, "lead", "rep", "solo")
 
 
 def test_creating_a_tenant_creates_its_namespace(app, make_tenant):

@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     from builder.runtime.api.documents import blp as documents_blp
     from builder.runtime.api.field_types import blp as field_types_blp
     from builder.runtime.api.files import blp as files_blp
+    from builder.runtime.api.insight import blp as insight_blp
     from builder.runtime.api.intake import admin_blp as intake_admin_blp
     from builder.runtime.api.intake import hooks_blp, public_blp
     from builder.runtime.api.jobs import blp as jobs_blp
@@ -42,4 +43,5 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(hooks_blp)
     api.register_blueprint(intake_admin_blp)
     api.register_blueprint(field_types_blp)
+    api.register_blueprint(insight_blp)
     app.register_blueprint(docs_blp)

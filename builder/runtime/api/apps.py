@@ -15,6 +15,7 @@ from builder.errors import Forbidden
 from builder.extensions import db
 from builder.i18n import current_language, gettext
 from builder.platform.auth import require_user
+from builder.runtime import access
 
 blp = Blueprint("apps", __name__, url_prefix="/api/apps",
                 description="App definitions: import, draft, plan, publish, versions")
@@ -78,12 +79,18 @@ def _summary(app: App, with_definition: bool = False) -> dict[str, Any]:
     return data
 
 
-def _require_designer() -> Any:
-    """Only tenant admins change definitions (app-admin roles come with permissions)."""
+def _require_designer(app_key: str | None = None) -> Any:
+    """Tenant admins change definitions; so do, for a published app, its app admins: the
+    holders of a role of it granting ``configure`` on ``*`` (or on every entity)."""
     user = require_user()
-    if not user.is_tenant_admin:
-        raise Forbidden(gettext("designer.error.not_allowed"))
-    return user
+    if user.is_tenant_admin:
+        return user
+    if app_key is not None:
+        app = service.get_app(user.tenant_id, app_key)
+        definition = service.live_definition(app)
+        if definition is not None and access.can_configure(user, definition):
+            return user
+    raise Forbidden(gettext("designer.error.not_allowed"))
 
 
 @blp.route("")
@@ -118,7 +125,7 @@ class Draft(MethodView):
     @blp.response(200, DraftSchema)
     def get(self, app_key: str) -> Any:
         """The draft (or the live definition when there is no draft)."""
-        user = _require_designer()
+        user = _require_designer(app_key)
         app = service.get_app(user.tenant_id, app_key)
         return {"key": app.key, "definition": service.current_draft(app),
                 "updated_at": app.draft_updated_at}
@@ -127,7 +134,7 @@ class Draft(MethodView):
     @blp.response(200, DraftSchema)
     def put(self, body: dict[str, Any], app_key: str) -> Any:
         """Replace the draft; it is validated but nothing is published."""
-        user = _require_designer()
+        user = _require_designer(app_key)
         app = service.save_draft(user.tenant_id, app_key, body["definition"], user.id)
         db.session.commit()
         return {"key": app.key, "definition": app.draft, "updated_at": app.draft_updated_at}
@@ -137,7 +144,7 @@ class Draft(MethodView):
 @blp.response(200)
 def plan(app_key: str) -> Any:
     """What publishing the draft would change, in words, with any data that cannot convert."""
-    user = _require_designer()
+    user = _require_designer(app_key)
     result = service.plan(user.tenant_id, app_key, current_language())
     db.session.rollback()
     return result
@@ -147,7 +154,7 @@ def plan(app_key: str) -> Any:
 @blp.response(200, VersionSchema)
 def publish(app_key: str) -> Any:
     """Apply the draft all-or-nothing and make it the live version."""
-    user = _require_designer()
+    user = _require_designer(app_key)
     version = service.publish(user.tenant_id, app_key, user.id)
     db.session.commit()
     return version
@@ -157,14 +164,14 @@ def publish(app_key: str) -> Any:
 @blp.response(200, VersionSchema(many=True))
 def versions(app_key: str) -> Any:
     """Published versions, newest first."""
-    user = _require_designer()
+    user = _require_designer(app_key)
     return service.versions(user.tenant_id, app_key)
 
 
 @blp.route("/<app_key>/versions/<int:number>", methods=["GET"])
 @blp.response(200, VersionDetailSchema)
 def version_detail(app_key: str, number: int) -> Any:
-    user = _require_designer()
+    user = _require_designer(app_key)
     return service.get_version(user.tenant_id, app_key, number)
 
 
@@ -173,7 +180,7 @@ def version_detail(app_key: str, number: int) -> Any:
 @blp.response(200, VersionSchema)
 def rollback(body: dict[str, Any], app_key: str) -> Any:
     """Publish an earlier version again as a new version."""
-    user = _require_designer()
+    user = _require_designer(app_key)
     version = service.rollback(user.tenant_id, app_key, body["version"], user.id)
     db.session.commit()
     return version
@@ -184,7 +191,7 @@ def rollback(body: dict[str, Any], app_key: str) -> Any:
 @blp.response(200, PurgeResultSchema)
 def purge(body: dict[str, Any], app_key: str) -> Any:
     """Drop the data of hidden fields for good (all of an entity's, or one field's)."""
-    user = _require_designer()
+    user = _require_designer(app_key)
     dropped = service.purge_hidden(user.tenant_id, app_key, body["entity"], body["field"])
     db.session.commit()
     return {"dropped": dropped}
@@ -194,7 +201,7 @@ def purge(body: dict[str, Any], app_key: str) -> Any:
 @blp.response(200)
 def export(app_key: str) -> Any:
     """The live definition as a JSON file."""
-    user = _require_designer()
+    user = _require_designer(app_key)
     definition = service.export_definition(user.tenant_id, app_key)
     body = json.dumps(definition, ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json", headers={

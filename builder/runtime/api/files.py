@@ -1,5 +1,6 @@
 """HTTP for uploaded files: ``POST /api/files`` (multipart, field ``file``) and
-``GET /api/files/<id>``. A file id of another tenant is a 404, like an unknown one.
+``GET /api/files/<id>``. A file id of another tenant is a 404, like an unknown one, and so
+is a file the caller reaches through no record they may read (``access.can_read_file``).
 
 Attachment and image fields take the returned ids: ``{"logo": ["<id>"]}``.
 """
@@ -13,8 +14,11 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
+from builder.errors import NotFound
 from builder.extensions import db
+from builder.i18n import gettext
 from builder.platform.auth import require_user
+from builder.runtime import access
 from builder.runtime.records import files
 
 blp = Blueprint("files", __name__, url_prefix="/api/files",
@@ -54,9 +58,12 @@ def upload(args: dict[str, Any], body: dict[str, Any]) -> Any:
 @blp.route("/<file_id>", methods=["GET"])
 @blp.response(200, description="The file's bytes, with its original name")
 def download(file_id: str) -> Response:
-    """Download a file of the caller's tenant."""
+    """Download a file of the caller's tenant, reachable through a record they may read
+    (or uploaded by them)."""
     user = require_user()
     descriptor, path = files.open_file(user.tenant_id, file_id)
+    if not access.can_read_file(user, descriptor["id"]):
+        raise NotFound(gettext("records.error.file_not_found"))
     inline = files.is_image(descriptor)
     response = send_file(path, mimetype=descriptor["content_type"], as_attachment=not inline,
                          download_name=descriptor["name"], max_age=0)

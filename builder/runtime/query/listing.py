@@ -179,11 +179,12 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def conditions(store: EntityStore, query: ListQuery,
-               context: Mapping[Any, Any]) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of a list, without the page's cursor."""
+def conditions(store: EntityStore, query: ListQuery, context: Mapping[Any, Any],
+               scope: ColumnElement[bool] | None = None) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of a list, without the page's cursor. ``scope`` (the rows the
+    user may see) is ANDed with everything else, so no filter reaches beyond it."""
     table = store.table
-    where: list[ColumnElement[bool]] = []
+    where: list[ColumnElement[bool]] = [] if scope is None else [scope]
     if query.deleted not in DELETED_MODES:
         raise _invalid("deleted", "records.error.bad_deleted", modes=", ".join(DELETED_MODES))
     if query.deleted == "exclude":
@@ -205,8 +206,10 @@ def conditions(store: EntityStore, query: ListQuery,
     return where
 
 
-def list_rows(store: EntityStore, query: ListQuery, context: Mapping[Any, Any]) -> Page:
-    """One page of rows (plus the total when ``query.count``): one query, two with count."""
+def list_rows(store: EntityStore, query: ListQuery, context: Mapping[Any, Any],
+              scope: ColumnElement[bool] | None = None) -> Page:
+    """One page of rows (plus the total when ``query.count``): one query, two with count.
+    ``scope`` limits the rows whatever the query asks (see ``conditions``)."""
     if not 1 <= query.limit <= MAX_LIMIT:
         raise _invalid("limit", "records.error.bad_limit", max=MAX_LIMIT)
     table = store.table
@@ -215,7 +218,7 @@ def list_rows(store: EntityStore, query: ListQuery, context: Mapping[Any, Any]) 
         if unknown:
             raise _invalid("fields", "records.error.bad_fields", fields=", ".join(unknown))
     sort = parse_sort(store, query.sort)
-    where = conditions(store, query, context)
+    where = conditions(store, query, context, scope)
     sort_columns = [(column_ref(store, name).expr, desc)  # type: ignore[union-attr]
                     for name, desc in sort]
     names = {name: col.name for (name, _), (col, _) in zip(sort, sort_columns, strict=True)}

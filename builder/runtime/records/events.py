@@ -46,7 +46,8 @@ class RecordChange:
 
     ``before`` is the record as it was (``None`` on create), ``after`` the record as it is
     proposed (for guards) or as stored (for listeners); ``changed`` the keys of the fields
-    whose value differs, sub-table fields included.
+    whose value differs, sub-table fields included; ``input`` what the caller sent (to tell
+    a value given from a default).
     """
 
     action: str
@@ -60,6 +61,10 @@ class RecordChange:
     record_id: int | None = None
     #: the engine writing this change (``None`` for a person or an API client)
     engine: str | None = None
+    #: the field values the caller sent for this record (create, update), as sent
+    input: Mapping[str, Any] | None = None
+    #: where this record's input sits in the request (``rows[3].`` in a bulk create)
+    path: str = ""
 
     @property
     def tenant_id(self) -> int:

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -26,6 +26,9 @@ from builder.runtime.records import audit, events, rows
 from builder.runtime.records.autonumber import next_code
 from builder.runtime.records.validation import Prepared, Validator
 from builder.runtime.storage.tables import EntityStore, sibling_stores
+
+if TYPE_CHECKING:
+    from builder.runtime.access import Gate
 
 MAX_BULK_ROWS = 1000
 Records = list[dict[str, Any]]
@@ -72,6 +75,13 @@ class RecordService:
 
         return user_context(self.user)
 
+    @cached_property
+    def access(self) -> Gate:
+        """The user's rights on this entity: what they may do, see and change."""
+        from builder.runtime.access import Gate
+
+        return Gate(self.store, self.user, self.stores, lambda: self.user_context)
+
     def context(self, now: datetime) -> dict[str, Any]:
         """Context values of rules: ``$user`` and ``$now`` (``$old`` is added per record)."""
         return {"$user": self.user_context, "$now": _iso(now)}
@@ -79,7 +89,8 @@ class RecordService:
     # -- reading ----------------------------------------------------------------------------
 
     def get(self, record_id: int) -> dict[str, Any]:
-        """The record (deleted ones too, marked ``deleted``), or ``NotFound``."""
+        """The record (deleted ones too, marked ``deleted``), or ``NotFound``; no access
+        check (``open`` is how a person reads a record)."""
         record = rows.read_records(self.store, self.stores, [record_id]).get(record_id) \
             if isinstance(record_id, int) and 0 < record_id <= rows.MAX_ID else None
         if record is None:
@@ -93,23 +104,27 @@ class RecordService:
         """
         from builder.runtime.query.listing import list_rows
 
+        self.access.require("read")
         now = utcnow()
         # $user costs queries (roles, teams): only when the filter names it
         context = self.context(now) if "$user" in json.dumps(query.filter, default=str) \
             else {"$now": _iso(now)}
-        page = list_rows(self.store, query, context)
-        items = [rows.to_output(self.store, row, query.fields) for row in page.rows]
-        rows.attach_children(self.store, self.stores, items, query.fields)
-        result: dict[str, Any] = {"items": items, "next_cursor": page.next_cursor}
+        view = self.access.view  # hidden fields cannot be shown, filtered, sorted, searched
+        page = list_rows(view, query, context, self.access.condition("read"))
+        items = [rows.to_output(view, row, query.fields) for row in page.rows]
+        rows.attach_children(view, self.stores, items, query.fields)
+        result: dict[str, Any] = {"items": [self.access.redact(i) for i in items],
+                                  "next_cursor": page.next_cursor}
         if page.total is not None:
             result["total"] = page.total
         return result
 
     def history(self, record_id: int) -> Records:
         """Every change of the record, newest first, with who and when."""
+        self.access.require_record(record_id, "read")
         if rows.fetch_row(self.store, record_id) is None:
             raise NotFound(gettext("records.error.not_found"))
-        return audit.history(self.store, record_id)
+        return self.access.redact_history(audit.history(self.store, record_id))
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -120,6 +135,7 @@ class RecordService:
     def bulk_create(self, records: Any, path_prefix: str | None = "rows") -> Records:
         """Store all records or none: any bad row fails the whole batch with a 422 that
         lists every problem as ``rows[i].field``."""
+        self.access.require("create")
         if not isinstance(records, list) or not records:
             raise ValidationFailed(gettext("records.error.invalid"), [Problem(
                 path_prefix or "$", gettext("records.error.rows_expected"), "invalid")])
@@ -137,9 +153,9 @@ class RecordService:
                 if item is not None:
                     prepared.append(item)
             validator.raise_if_problems()
-            for item in prepared:
+            for item, data in zip(prepared, records, strict=True):
                 events.record_hooks.check(self._change(events.CREATE, now, None, item.record,
-                                                       item))
+                                                       item, data=data))
             ids = [self._write(item, now, parent_id=None, owner=self.user_id)
                    for item in prepared]
             stored = rows.read_records(self.store, self.stores, ids)
@@ -154,12 +170,13 @@ class RecordService:
         except BaseException:
             db.session.rollback()
             raise
-        return [stored[i] for i in ids]
+        return [self.access.redact(stored[i]) for i in ids]
 
     def update(self, record_id: int, data: Any, version: int) -> dict[str, Any]:
         """Change the given fields of a record at ``version``; 409 if it moved on since."""
         now = utcnow()
         try:
+            self.access.require_record(record_id, "update")
             row = self._live_row(record_id)
             if row["version"] != version:
                 raise self._stale(row["version"])
@@ -171,9 +188,10 @@ class RecordService:
             assert prepared is not None
             if not prepared.changed:
                 self._unchanged()
-                return before
+                return self.access.redact(before)
             events.record_hooks.check(self._change(events.UPDATE, now, before,
-                                                   prepared.record, prepared, record_id))
+                                                   prepared.record, prepared, record_id,
+                                                   data=data))
             self._write(prepared, now, parent_id=row["parent_id"], owner=row["owner"])
             after = self.get(record_id)
             self._audit_tree(prepared, after, now)
@@ -185,7 +203,7 @@ class RecordService:
         except BaseException:
             db.session.rollback()
             raise
-        return after
+        return self.access.redact(after)
 
     def delete(self, record_id: int, version: int | None = None) -> dict[str, Any]:
         """Soft-delete a record and its sub-table rows; deleting twice changes nothing."""
@@ -198,6 +216,7 @@ class RecordService:
     def open(self, record_id: int) -> dict[str, Any]:
         """The record as a person opens it: like ``get``, and a ``read`` event for the
         engines that track who looked at what."""
+        self.access.require_record(record_id, "read")
         record = self.get(record_id)
         if not record.get("deleted") and events.record_hooks.has_listeners:
             try:
@@ -207,19 +226,21 @@ class RecordService:
             except BaseException:
                 db.session.rollback()
                 raise
-        return record
+        return self.access.redact(record)
 
     # -- internals --------------------------------------------------------------------------
 
     def _change(self, action: str, now: datetime, before: Mapping[str, Any] | None,
                 after: Mapping[str, Any], item: Prepared | None, record_id: int | None = None,
-                changed: frozenset[str] | None = None) -> events.RecordChange:
+                changed: frozenset[str] | None = None, data: Any = None) -> events.RecordChange:
         if changed is None:
             assert item is not None
             changed = frozenset(item.dirty | {k for k, plan in item.children.items()
                                               if plan.changed})
         return events.RecordChange(action, self.store, self.stores, self.user, now, before,
-                                   after, changed, record_id, events.acting_engine())
+                                   after, changed, record_id, events.acting_engine(),
+                                   data if isinstance(data, Mapping) else None,
+                                   item.path if item is not None else "")
 
     def _done(self) -> None:
         if self._commit:
@@ -318,6 +339,7 @@ class RecordService:
                      ) -> dict[str, Any]:
         now = utcnow()
         try:
+            self.access.require_record(record_id, "delete")
             row = rows.fetch_row(self.store, record_id)
             if row is None:
                 raise NotFound(gettext("records.error.not_found"))
@@ -325,7 +347,7 @@ class RecordService:
                 raise self._stale(row["version"])
             if bool(row["deleted"]) == deleted:
                 self._unchanged()
-                return self.get(record_id)
+                return self.access.redact(self.get(record_id))
             action = events.DELETE if deleted else events.RESTORE
             before = self.get(record_id)
             proposed = dict(before, deleted=deleted)
@@ -339,7 +361,7 @@ class RecordService:
         except BaseException:
             db.session.rollback()
             raise
-        return after
+        return self.access.redact(after)
 
     def _cascade(self, store: EntityStore, targets: Rows, deleted: bool,
                  now: datetime, deleted_at: Any) -> None:

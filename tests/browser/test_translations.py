@@ -106,7 +106,7 @@ def test_every_screen_is_translated(page: Page, live_server: str, client: Any, a
     for screen, path in (("new", "customer/new"), ("record", f"customer/{customer['id']}"),
                          ("edit", f"customer/{customer['id']}/edit"),
                          ("quote-form", "quote/new"), ("opportunity-list", "opportunity"),
-                         ("board", "opportunity/board")):
+                         ("board", "opportunity/board"), ("dashboard", "dashboards/sales")):
         page.goto(f"{live_server}/apps/crm/{path}")
         expect(page.locator("h1")).to_be_visible()
         check(page, language, screen, shots)

@@ -23,6 +23,7 @@ export const routes = [
         children: [
           { path: '', name: 'app', component: () => import('../views/runtime/AppIndex.vue') },
           { path: ':entity', name: 'records', component: () => import('../views/runtime/RecordList.vue') },
+          { path: 'dashboards/:dashboard', name: 'dashboard', component: () => import('../views/runtime/DashboardView.vue') },
           { path: ':entity/board/:board?', name: 'board', component: () => import('../views/runtime/KanbanBoard.vue') },
           { path: ':entity/new', name: 'record-new', component: () => import('../views/runtime/RecordEdit.vue') },
           { path: ':entity/:id(\\d+)', name: 'record', component: () => import('../views/runtime/RecordPage.vue') },

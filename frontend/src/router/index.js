@@ -9,6 +9,7 @@ const Shell = () => import('../layouts/AppShell.vue')
 
 export const routes = [
   { path: '/login', name: 'login', component: () => import('../views/LoginView.vue'), meta: { public: true, title: 'login.title' } },
+  { path: '/f/:token', name: 'public-form', component: () => import('../views/PublicForm.vue'), meta: { public: true, bare: true } },
   {
     path: '/',
     component: Shell,
@@ -38,6 +39,7 @@ export const routes = [
 export const router = createRouter({ history: createWebHistory(), routes })
 
 router.beforeEach(async (to) => {
+  if (to.meta.bare) return true // no login, and no need to know who is there
   if (!session.checked) await loadSession()
   if (to.meta.public) return true
   if (!session.user) return { name: 'login', query: { next: to.fullPath } }

@@ -9,6 +9,7 @@ from builder.config import Config
 from builder.extensions import api, db
 from builder.runtime import api as runtime_api
 from builder.runtime import jobs
+from builder.runtime.automation import assignment
 from builder.runtime.workflow import approvals_hooks, stage_engine
 
 
@@ -27,4 +28,5 @@ def create_app(config: Config | None = None) -> Flask:
     approvals_hooks.init_app(app)
     stage_engine.init_app(app)
     webapp.init_app(app)
+    assignment.init_app(app)
     return app

@@ -25,6 +25,7 @@ from builder.platform.auth import (
 )
 from builder.platform.models import Team, User
 from builder.platform.schemas import (
+    AvailabilityIn,
     LoginIn,
     LoginOut,
     MeOut,
@@ -99,6 +100,17 @@ def people(args: dict[str, Any]) -> Any:
     """Active users of my tenant (id, username, name), for choosing a colleague: a
     delegate, a user field's value. At most 50, by username."""
     return service.search_people(current_tenant_id(), args.get("q"))
+
+
+@auth_blp.route("/me/availability", methods=["PUT"])
+@login_required_api
+@auth_blp.arguments(AvailabilityIn)
+@auth_blp.response(200, MeOut)
+def set_availability(data: dict[str, Any]) -> User:
+    """Say whether you are available to receive work (records assigned to you)."""
+    user = service.set_availability(require_user(), data["available"])
+    db.session.commit()
+    return user
 
 
 @auth_blp.route("/tokens", methods=["GET"])

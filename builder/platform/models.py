@@ -67,6 +67,8 @@ class User(db.Model):  # type: ignore[name-defined]
     is_tenant_admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     language: Mapped[str] = mapped_column(sa.String(16), default="zh-CN", server_default="zh-CN")
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    #: ready to receive work (assignment strategies may give records to available users only)
+    is_available: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     tenant: Mapped[Tenant] = relationship(lazy="joined", innerjoin=True)
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, order_by="Role.key",

@@ -23,6 +23,7 @@ class UserOut(Schema):
     language = fields.String()
     is_active = fields.Boolean()
     is_tenant_admin = fields.Boolean()
+    is_available = fields.Boolean()
     roles = fields.Method("_role_keys")
     teams = fields.Method("_team_keys")
     created_at = fields.DateTime()
@@ -42,6 +43,11 @@ class MeOut(UserOut):
 class LoginOut(Schema):
     token = fields.String()
     user = fields.Nested(MeOut)
+
+
+class AvailabilityIn(Schema):
+    available = fields.Boolean(required=True, metadata={
+        "description": "Whether you are ready to receive work (records assigned to you)"})
 
 
 class TokenIn(Schema):
@@ -68,6 +74,7 @@ class UserCreateIn(Schema):
     language = fields.String(validate=validate.OneOf(LANGUAGES))
     is_active = fields.Boolean()
     is_tenant_admin = fields.Boolean()
+    is_available = fields.Boolean()
     roles = fields.List(fields.String())
 
 
@@ -78,6 +85,7 @@ class UserPatchIn(Schema):
     language = fields.String(validate=validate.OneOf(LANGUAGES))
     is_active = fields.Boolean()
     is_tenant_admin = fields.Boolean()
+    is_available = fields.Boolean()
     roles = fields.List(fields.String())
 
 

@@ -88,6 +88,7 @@ def create_user(
     is_active: bool = True,
     language: str = "zh-CN",
     roles: Iterable[str] = (),
+    is_available: bool = True,
 ) -> User:
     """Create a user of ``tenant``; without a password the user cannot log in until one is set."""
     if not USERNAME_RE.match(username or ""):
@@ -100,7 +101,8 @@ def create_user(
         raise _invalid("language", "platform.language_invalid")
     user = User(tenant_id=tenant.id, tenant=tenant, username=username,
                 display_name=display_name or username, email=email,
-                is_tenant_admin=is_tenant_admin, is_active=is_active, language=language)
+                is_tenant_admin=is_tenant_admin, is_active=is_active, language=language,
+                is_available=is_available)
     if password is not None:
         set_password(user, password)
     db.session.add(user)
@@ -117,11 +119,20 @@ def update_user(user: User, **changes: Any) -> User:
         set_user_roles(user, changes.pop("roles"))
     if "language" in changes and changes["language"] not in LANGUAGES:
         raise _invalid("language", "platform.language_invalid")
-    for name in ("display_name", "email", "is_active", "is_tenant_admin", "language"):
+    for name in ("display_name", "email", "is_active", "is_tenant_admin", "language",
+                 "is_available"):
         if name in changes:
             setattr(user, name, changes.pop(name))
     if changes:
         raise ValueError(f"unknown user attributes: {sorted(changes)}")
+    db.session.flush()
+    return user
+
+
+def set_availability(user: User, available: bool) -> User:
+    """Mark the user as ready (or not) to receive work: assignment rules that give records
+    to available users only skip those who are away."""
+    user.is_available = bool(available)
     db.session.flush()
     return user
 

@@ -138,17 +138,47 @@ def link_automations(linker: Linker) -> None:
             _params(linker, info, action_path, action)
 
 
+def _pool(linker: Linker, info: EntityInfo | None, path: str, pool: Any) -> None:
+    if isinstance(pool, Mapping) and isinstance(pool.get("role"), str):
+        _approver(linker, info, path, {"role": pool["role"]})
+
+
+def _assignment_item(linker: Linker, info: EntityInfo | None, path: str,
+                     item: dict[str, Any]) -> None:
+    linker.logic(item.get("when"), f"{path}.when", info)
+    _pool(linker, info, f"{path}.pool", item.get("pool"))
+    source, mapping = item.get("source"), item.get("map")
+    if isinstance(mapping, Mapping):
+        linker.field(info, source, f"{path}.source", system=False)
+        options = (option_keys(info.fields[source]) if info is not None
+                   and isinstance(source, str) and info.type_of(source) == "select" else None)
+        for value, pool in mapping.items():
+            if options is not None and value not in options:
+                linker.add(f"{path}.map.{value}", "unknown_option", option=value,
+                           field=source)
+            _pool(linker, info, f"{path}.map.{value}", pool)
+    elif item.get("strategy") == "field":
+        linker.field(info, source, f"{path}.source", types=("user",), system=False)
+
+
 def link_assignment_rules(linker: Linker) -> None:
     linker.unique_keys(linker.app, "assignment_rules", "")
     for path, rule in items(linker.app, "assignment_rules", ""):
         info = linker.entity(rule.get("entity"), f"{path}.entity")
-        linker.field(info, rule.get("field"), f"{path}.field", types=("user",), system=False)
-        linker.field(info, rule.get("priority_field"), f"{path}.priority_field")
+        if rule.get("field", "owner") != "owner":
+            linker.field(info, rule.get("field"), f"{path}.field", types=("user",),
+                         system=False)
+        linker.field(info, rule.get("priority_field"), f"{path}.priority_field",
+                     kinds=("number", "date", "datetime", "text", "id"))
+        linker.logic(rule.get("open"), f"{path}.open", info)
+        _pool(linker, info, f"{path}.managers", rule.get("managers"))
+        claim = rule.get("claim")
+        if isinstance(claim, Mapping):
+            linker.logic(claim.get("when"), f"{path}.claim.when", info)
+            _pool(linker, info, f"{path}.claim.pool", claim.get("pool"))
+        linker.unique_keys(rule, "rules", path)
         for item_path, item in items(rule, "rules", path):
-            linker.logic(item.get("when"), f"{item_path}.when", info)
-            pool = item.get("pool")
-            if isinstance(pool, Mapping) and isinstance(pool.get("role"), str):
-                _approver(linker, info, f"{item_path}.pool", {"role": pool["role"]})
+            _assignment_item(linker, info, item_path, item)
 
 
 def link_sla_policies(linker: Linker) -> None:

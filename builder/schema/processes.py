@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import INCLUDE, Schema, ValidationError, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validates_schema
 
 from builder.schema.common import (
     Between,
@@ -158,9 +158,21 @@ class AutomationSchema(StrictSchema):
 # -- assignment ---------------------------------------------------------------------------
 
 
+class UserRef(fields.Field):
+    """A user named by id or by username."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+            raise invalid("user_ref")
+        return value
+
+
 class PoolSchema(StrictSchema):
-    users = ListOf(Int())
-    team = Str()
+    """Who may receive records: named users, plus the members of a team (with its
+    sub-teams) who hold a role; ``team`` and ``role`` alone take all its members/holders."""
+
+    users = ListOf(UserRef())
+    team = Key()
     role = Key()
 
     @validates_schema
@@ -170,18 +182,50 @@ class PoolSchema(StrictSchema):
 
 
 class AssignmentItemSchema(StrictSchema):
+    key = Key()
+    title = LanguageMap()
     when = JsonLogic()
-    pool = Object(PoolSchema, required=True)
+    pool = Object(PoolSchema)
     strategy = Str(load_default="round_robin", validate=OneOf(*STRATEGIES))
+    #: only users marked available (any strategy; implied by ``available_only``)
+    available_only = Bool(load_default=False)
+    #: users holding this many open records are skipped
+    max_open = Int(validate=Between(1))
+    #: strategy ``field``: the field naming the user, or whose value selects a pool in ``map``
+    source = Key()
+    map = FreeDict(keys=Str(), values=Object(PoolSchema))
+
+    @validates_schema
+    def _needs(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("strategy") == "field":
+            if not data.get("source"):
+                raise ValidationError({"source": [Message("schema.error.required")]})
+        elif not data.get("pool"):
+            raise ValidationError({"pool": [Message("schema.error.required")]})
+
+
+class ClaimSchema(StrictSchema):
+    """Claiming unassigned records from the pool (公海): who may, which, how many."""
+
+    pool = Object(PoolSchema)
+    when = JsonLogic()
+    max_open = Int(validate=Between(1))
 
 
 class AssignmentRuleSchema(StrictSchema):
     key = Key(required=True)
     title = LanguageMap()
     entity = Key(required=True)
-    field = Key(required=True)
+    #: ``owner`` (the system owner) or a user field
+    field = Key(load_default="owner")
+    on_create = Bool(load_default=True)
     priority_field = Key()
-    rules = many(AssignmentItemSchema, required=True)
+    #: which records count as open (loads, ``max_open``); all live records when absent
+    open = JsonLogic()
+    #: who, besides tenant admins, may distribute and take records back
+    managers = Object(PoolSchema)
+    claim = Object(ClaimSchema)
+    rules = many(AssignmentItemSchema)
 
 
 # -- SLA ----------------------------------------------------------------------------------

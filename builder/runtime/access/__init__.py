@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy.sql import ColumnElement
 
+from builder.errors import Problem, ValidationFailed
+from builder.i18n import gettext
 from builder.runtime.access import gate, guard, policy
 from builder.runtime.access.gate import Gate, forbidden
 from builder.runtime.access.policy import ACTIONS, Rights
@@ -88,6 +90,56 @@ def writable_fields(store: EntityStore, user: Any) -> set[str]:
     return set(store.fields) - policy.rights(store, user).locked()
 
 
+def require_writable(user: Any, store: EntityStore, keys: Mapping[str, Any]) -> None:
+    """Refuse (403, one problem per path) field keys the user may not write; ``keys`` maps
+    where each key was given (``mapping.成本``) to the key. Other values are ignored."""
+    rights_ = policy.rights(store, user)
+    locked, hidden = rights_.locked(), rights_.hidden()
+    problems = [Problem(path, gettext("access.error.field_hidden"), "hidden") if key in hidden
+                else Problem(path, gettext("access.error.field_read_only"), "read_only")
+                for path, key in keys.items() if isinstance(key, str) and key in locked]
+    if problems:
+        raise guard.FieldsForbidden(gettext("access.error.fields"), problems)
+
+
+def require_readable(user: Any, store: EntityStore, keys: Mapping[str, Any]) -> None:
+    """Refuse (422, as unknown fields) field keys the user may not read, so that no sum,
+    group or filter reveals them; ``keys`` maps where each key was given to the key."""
+    hidden = policy.rights(store, user).hidden()
+    problems = [Problem(path, gettext("records.error.unknown_field", field=key), "unknown")
+                for path, key in keys.items() if isinstance(key, str) and key in hidden]
+    if problems:
+        raise ValidationFailed(gettext("records.error.invalid"), problems)
+
+
+def scoped_filter(user: Any, store: EntityStore, record_filter: Any, path: str = "filter",
+                  action: str = "read") -> Any:
+    """A record filter the user may run, for aggregates and drill-downs that take one:
+    fields they may not read are refused (422 at ``path``) and the result is ANDed with
+    their scope for ``action`` (``None`` when nothing limits it)."""
+    require_readable(user, store, {f"{path}.{name}": name.split(".", 1)[0]
+                                   for name in _var_names(record_filter)})
+    scope = row_scope(store, user, action)
+    if scope is None:
+        return record_filter
+    return scope if record_filter is None else {"and": [scope, record_filter]}
+
+
+def _var_names(logic: Any) -> set[str]:
+    if isinstance(logic, list):
+        return {name for item in logic for name in _var_names(item)}
+    if not isinstance(logic, Mapping):
+        return set()
+    names = set()
+    for op, args in logic.items():
+        name = args[0] if op == "var" and isinstance(args, list) and args else args
+        if op == "var" and isinstance(name, str):
+            names.add(name)
+        else:
+            names |= _var_names(args)
+    return names
+
+
 def redact(store: EntityStore, user: Any, record: Any) -> Any:
     """A copy of ``record`` without the fields the user may not read (sub-table rows too)."""
     return gate.redact(store, sibling_stores(store), user, record)
@@ -101,6 +153,7 @@ def can_configure(user: Any, definition: Mapping[str, Any]) -> bool:
 
 __all__ = [
     "ACTIONS", "Gate", "Rights", "can", "can_configure", "can_read_file", "guard",
-    "readable_fields", "redact", "require", "require_record", "rights", "row_condition",
-    "row_scope", "writable_fields",
+    "readable_fields", "redact", "require", "require_readable", "require_record",
+    "require_writable", "rights", "row_condition", "row_scope", "scoped_filter",
+    "writable_fields",
 ]

@@ -11,8 +11,9 @@ union of every grant the user holds:
 - a field is readable when some grant allowing ``read`` does not hide it, writable when
   some grant allowing ``create`` or ``update`` neither hides it nor makes it read-only.
 
-Tenant admins may do everything. An app without roles is open: everyone in the tenant may
-do everything but configure it (only tenant admins do that). Sub-table rows belong to their
+Tenant admins may do everything. An app whose roles grant no permissions (it may have
+none, or use them only to name approvers) is open: everyone in the tenant may do
+everything but configure it (only tenant admins do that). Sub-table rows belong to their
 parent record: the parent's rights decide what may be done with them, and the child
 entity's own permissions only hide fields or make them read-only.
 """
@@ -136,12 +137,18 @@ def _grants(store: EntityStore, user: Any) -> tuple[Grant, ...]:
                  if permission.get("entity") in (store.key, ALL_ENTITIES))
 
 
+def controlled(definition: Mapping[str, Any]) -> bool:
+    """Whether the app restricts access: some role of it grants permissions (roles
+    without permissions only name approvers or assignment pools)."""
+    return any(role.get("permissions") for role in definition.get("roles") or ())
+
+
 def rights(store: EntityStore, user: Any) -> Rights:
     """The rights of ``user`` (a platform ``User``) on ``store``'s entity."""
     fields = frozenset(store.fields)
     if getattr(user, "is_tenant_admin", False):
         return Rights(FULL, fields)
-    if not store.app.get("roles"):
+    if not controlled(store.app):
         return Rights(OPEN, fields)
     return Rights(GRANTED, fields, _grants(store, user))
 
@@ -182,8 +189,9 @@ def needs_context(logic: Any) -> bool:
 
 
 def bind(logic: Any, context: Mapping[str, Any]) -> Any:
-    """``logic`` with every ``$``-value replaced by its value in ``context``, so that the
-    result stands alone: ``to_sql(bind(scope, ctx), resolve)`` needs no context."""
+    """``logic`` with the ``$``-values of ``context`` (``$user``) replaced by their values,
+    so that the result stands alone: ``to_sql(bind(scope, ctx), resolve)`` needs no
+    ``$user``. Other ``$``-values (``$now``) stay for the query to bind."""
     if isinstance(logic, list):
         return [bind(item, context) for item in logic]
     if not isinstance(logic, Mapping) or len(logic) != 1:
@@ -191,7 +199,7 @@ def bind(logic: Any, context: Mapping[str, Any]) -> Any:
     op, args = next(iter(logic.items()))
     if op == "var":
         name = args[0] if isinstance(args, list) and args else args
-        if isinstance(name, str) and name.startswith("$"):
+        if isinstance(name, str) and name.split(".", 1)[0] in context:
             value = evaluate(logic, context)
             return logic if isinstance(value, Mapping) else value  # no object literals
         return logic

@@ -17,6 +17,7 @@ def init_errors(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     from builder.runtime.api.approvals import blp as approvals_blp
     from builder.runtime.api.apps import blp as apps_blp
+    from builder.runtime.api.assignment import blp as assignment_blp
     from builder.runtime.api.docs import blp as docs_blp
     from builder.runtime.api.documents import blp as documents_blp
     from builder.runtime.api.field_types import blp as field_types_blp
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(files_blp)
     api.register_blueprint(jobs_blp)
     api.register_blueprint(documents_blp)
+    api.register_blueprint(insight_blp)
     api.register_blueprint(approvals_blp)
     api.register_blueprint(stages_blp)
     api.register_blueprint(notifications_blp)
@@ -43,5 +45,5 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(hooks_blp)
     api.register_blueprint(intake_admin_blp)
     api.register_blueprint(field_types_blp)
-    api.register_blueprint(insight_blp)
+    api.register_blueprint(assignment_blp)
     app.register_blueprint(docs_blp)

@@ -20,6 +20,7 @@ from marshmallow import Schema, fields, validate
 
 from builder.extensions import db
 from builder.platform.auth import require_user
+from builder.runtime import access
 from builder.runtime.storage.tables import entity_store
 from builder.runtime.workflow import approvals, approvals_views
 
@@ -88,8 +89,9 @@ class CommentBodySchema(Schema):
 def submit(body: dict[str, Any], app_key: str, entity_key: str, record_id: int) -> Any:
     """Submit the record for approval by one of its entity's chains."""
     user = require_user()
-    result = approvals.start(entity_store(user.tenant_id, app_key, entity_key), record_id,
-                             body["chain"], user, body.get("comment"))
+    store = entity_store(user.tenant_id, app_key, entity_key)
+    access.require_record(user, store, record_id, "update")  # submitting locks the record
+    result = approvals.start(store, record_id, body["chain"], user, body.get("comment"))
     db.session.commit()
     return result
 
@@ -100,8 +102,9 @@ def submit(body: dict[str, Any], app_key: str, entity_key: str, record_id: int) 
 def record_trail(app_key: str, entity_key: str, record_id: int) -> Any:
     """Every approval of the record: steps, who decided what, when, with which comment."""
     user = require_user()
-    return {"items": approvals_views.trail(entity_store(user.tenant_id, app_key, entity_key),
-                                           record_id)}
+    store = entity_store(user.tenant_id, app_key, entity_key)
+    access.require_record(user, store, record_id, "read")
+    return {"items": approvals_views.trail(store, record_id)}
 
 
 @blp.route("/approvals/inbox", methods=["GET"])

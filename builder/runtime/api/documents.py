@@ -23,11 +23,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from builder.errors import Problem, ValidationFailed
+from builder.errors import NotFound, Problem, ValidationFailed
 from builder.i18n import gettext, localized
 from builder.platform.auth import require_tenant_admin, require_user
+from builder.runtime import access
 from builder.runtime.api.records import _filter, _service
 from builder.runtime.documents import exporter, imports, printing
+from builder.runtime.storage.tables import entity_store
 
 blp = Blueprint("documents", __name__, url_prefix="/api",
                 description="Spreadsheet import and export, printing to PDF")
@@ -69,7 +71,30 @@ class PrintSettingsSchema(Schema):
 @blp.response(201)
 def start_import(body: dict[str, Any], app_key: str, entity_key: str) -> Any:
     """Start an import from an uploaded .xlsx or .csv file."""
-    return imports.start(require_user(), app_key, entity_key, body["file"])
+    user = require_user()
+    store = entity_store(user.tenant_id, app_key, entity_key)
+    access.require(user, store, "import")
+    if not access.can_read_file(user, body["file"]):
+        raise NotFound(gettext("records.error.file_not_found"))
+    started = imports.start(user, app_key, entity_key, body["file"])
+    writable = access.writable_fields(store, user)  # offer only what the user may write
+    started["fields"] = [f for f in started["fields"] if f["key"] in writable]
+    started["suggested"] = {column: key if key in writable else None
+                            for column, key in started["suggested"].items()}
+    return started
+
+
+def _import_run(run_id: int, body: dict[str, Any]) -> Any:
+    """The caller's tenant's import run, if their roles allow importing into its entity
+    and writing the fields the mapping fills."""
+    user = require_user()
+    run = imports.get_run(user.tenant_id, run_id)
+    store = entity_store(run.tenant_id, run.app_key, run.entity)
+    access.require(user, store, "import")
+    mapping = body.get("mapping") or {}
+    access.require_writable(user, store, {f"mapping.{column}": key
+                                          for column, key in mapping.items()})
+    return user, run
 
 
 @blp.route("/imports/<int:run_id>", methods=["GET"])
@@ -84,8 +109,8 @@ def get_import(run_id: int) -> Any:
 @blp.response(200)
 def preview_import(body: dict[str, Any], run_id: int) -> Any:
     """The first rows with this mapping, as they would be stored; nothing is written."""
-    user = require_user()
-    return imports.preview(user, imports.get_run(user.tenant_id, run_id), body)
+    user, run = _import_run(run_id, body)
+    return imports.preview(user, run, body)
 
 
 @blp.route("/imports/<int:run_id>/run", methods=["POST"])
@@ -93,9 +118,8 @@ def preview_import(body: dict[str, Any], run_id: int) -> Any:
 @blp.response(202)
 def run_import(body: dict[str, Any], run_id: int) -> Any:
     """Run the import in the background with this mapping and mode."""
-    user = require_user()
-    return imports.describe(imports.launch(user, imports.get_run(user.tenant_id, run_id),
-                                           body))
+    user, run = _import_run(run_id, body)
+    return imports.describe(imports.launch(user, run, body))
 
 
 @blp.route("/apps/<app_key>/<entity_key>/export", methods=["GET"])
@@ -104,11 +128,16 @@ def run_import(body: dict[str, Any], run_id: int) -> Any:
 def export(args: dict[str, Any], app_key: str, entity_key: str) -> Response:
     """The records of a list view (its filter, columns and sort) as .xlsx."""
     service = _service(app_key, entity_key)
+    service.access.require("export")
     wanted = {"filter": _filter(args.get("filter")), "sort": args.get("sort"),
               "q": args.get("q"),
               "fields": [f.strip() for f in (args.get("fields_") or "").split(",")
                          if f.strip()] or None}
     query, columns = exporter.view_query(service.store, args.get("view"), wanted)
+    hidden = service.access.hidden  # a view's hidden columns are left out for this user
+    columns = [c for c in columns if c not in hidden]
+    if query.fields is not None:
+        query.fields = [f for f in query.fields if f not in hidden]
     out = io.BytesIO()
     exporter.export_records(service, query, columns, out)
     out.seek(0)

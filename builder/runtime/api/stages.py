@@ -22,6 +22,7 @@ from marshmallow import Schema, fields
 from builder.database import utcnow
 from builder.platform.auth import require_user
 from builder.platform.service import user_context
+from builder.runtime import access
 from builder.runtime.api.records import RecordSchema, _filter
 from builder.runtime.storage.tables import entity_store
 from builder.runtime.workflow import stage_engine, stage_stats
@@ -82,6 +83,15 @@ class FiguresSchema(Schema):
         return obj
 
 
+def _scoped(user: Any, app_key: str, flow_key: str, args: dict[str, Any]) -> Any:
+    """The figures' record filter within what the user may read (``access``)."""
+    flow, store = stage_stats.flow_store(user.tenant_id, app_key, flow_key)
+    access.require(user, store, "read")
+    access.require_readable(user, store, {
+        "amount_field": args.get("amount_field") or flow.amount_field})
+    return access.scoped_filter(user, store, _filter(args.get("filter")))
+
+
 def _context(user: Any) -> dict[str, Any]:
     return {"$user": user_context(user),
             "$now": utcnow().isoformat().replace("+00:00", "Z")}
@@ -94,9 +104,13 @@ def transition(body: dict[str, Any], app_key: str, entity_key: str, record_id: i
     """Move the record to another stage; 422 lists every condition not met."""
     user = require_user()
     store = entity_store(user.tenant_id, app_key, entity_key)
-    return stage_engine.transition(store, user, record_id, body["to"], body["version"],
-                                   body["data"], flow=body.get("flow"),
-                                   reason=body.get("reason"))
+    access.require_record(user, store, record_id, "update")  # the person's own rights
+    if isinstance(body["data"], dict):
+        access.require_writable(user, store, {f"data.{k}": k for k in body["data"]})
+    record = stage_engine.transition(store, user, record_id, body["to"], body["version"],
+                                     body["data"], flow=body.get("flow"),
+                                     reason=body.get("reason"))
+    return access.redact(store, user, record)
 
 
 @blp.route("/<app_key>/<entity_key>/records/<int:record_id>/stages", methods=["GET"])
@@ -106,6 +120,7 @@ def stages(args: dict[str, Any], app_key: str, entity_key: str, record_id: int) 
     """The record's stage history, oldest first, with the time spent in each stage."""
     user = require_user()
     store = entity_store(user.tenant_id, app_key, entity_key)
+    access.require_record(user, store, record_id, "read")
     return {"items": stage_stats.record_stages(store, record_id, args.get("flow"))}
 
 
@@ -116,7 +131,7 @@ def dwell(args: dict[str, Any], app_key: str, flow_key: str) -> Any:
     """Visits, average and median time spent per stage of the flow."""
     user = require_user()
     items = stage_stats.dwell_by_stage(user.tenant_id, app_key, flow_key,
-                                       _filter(args.get("filter")),
+                                       _scoped(user, app_key, flow_key, args),
                                        include_open=args["include_open"],
                                        context=_context(user))
     return {"flow": flow_key, "stages": items}
@@ -128,5 +143,6 @@ def dwell(args: dict[str, Any], app_key: str, flow_key: str) -> Any:
 def funnel(args: dict[str, Any], app_key: str, flow_key: str) -> Any:
     """Per stage: records now, reached, conversion, dwell, amounts; the weighted forecast."""
     user = require_user()
-    return stage_stats.funnel(user.tenant_id, app_key, flow_key, _filter(args.get("filter")),
+    record_filter = _scoped(user, app_key, flow_key, args)
+    return stage_stats.funnel(user.tenant_id, app_key, flow_key, record_filter,
                               amount_field=args.get("amount_field"), context=_context(user))

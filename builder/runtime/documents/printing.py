@@ -28,7 +28,7 @@ from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from builder.database import utcnow
-from builder.errors import NotFound, Problem, ValidationFailed
+from builder.errors import Forbidden, NotFound, Problem, ValidationFailed
 from builder.extensions import db
 from builder.i18n import gettext, localized
 from builder.runtime.documents import lookups
@@ -152,8 +152,9 @@ class Reader:
             return shallow
         other = RecordService(target, self.service.user, stores=self.service.stores)
         try:
-            return self.read(target, other.get(value), depth + 1)
-        except NotFound:
+            other.access.require_record(value, "read")  # only what the user may read
+            return self.read(target, other.access.redact(other.get(value)), depth + 1)
+        except (NotFound, Forbidden):
             return PrintRecord()
 
 
@@ -181,7 +182,9 @@ def render_html(service: RecordService, record_id: int, template_key: str) -> st
     """The filled template as an HTML page (what ``render_pdf`` prints)."""
     store = service.store
     template = _template(store, template_key)
-    record = service.get(record_id)
+    service.access.require("print")
+    service.access.require_record(record_id, "read")
+    record = service.access.redact(service.get(record_id))
     context = {"record": Reader(service).read(store, record), "raw": record,
                "fields": {k: localized(f.get("title")) for k, f in store.fields.items()},
                "tenant": _tenant(store.tenant_id), "now": utcnow(),

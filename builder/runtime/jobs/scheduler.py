@@ -68,8 +68,17 @@ def purge() -> None:
     timers.purge_timers(before)
 
 
+def retry_notifications() -> None:
+    """Deliveries whose next attempt is due (failed ones backing off, and pending ones
+    whose sending job was lost)."""
+    from builder.runtime.notify import retry_due
+
+    retry_due(clock.now())
+
+
 PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("jobs.sweep", sweep, "SCHEDULER_INTERVAL"),
+    PeriodicJob("notify.retry", retry_notifications, "SCHEDULER_INTERVAL"),
     PeriodicJob("jobs.purge", purge, 24 * 3600),
 ]
 

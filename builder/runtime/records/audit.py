@@ -2,12 +2,16 @@
 
 Rows live in the tenant's ``audit`` table and are only ever appended; nothing in the
 product edits or deletes them. ``before`` and ``after`` hold the record as the API shows
-it, ``changes`` maps each changed field to ``[old, new]``.
+it, ``changes`` maps each changed field (and the system ``owner``) to ``[old, new]``.
+
+Engines that keep their own account of a change (the assignment engine: which rule and
+strategy gave the record to whom) register a ``history_details`` provider; ``history``
+shows what it returns under ``details.<name>`` of the audit row of that change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +23,12 @@ from builder.runtime.storage.tables import SYSTEM_FIELDS, EntityStore
 from builder.runtime.storage.tenancy import system_tables
 
 CREATE, UPDATE, DELETE, RESTORE = "create", "update", "delete", "restore"
+#: keys compared besides the entity's fields
+AUDITED_SYSTEM_FIELDS = ("owner",)
+
+#: (store, record id) → {record version after a change: details of that change}
+DetailsProvider = Callable[[EntityStore, int], Mapping[int, Mapping[str, Any]]]
+history_details: dict[str, DetailsProvider] = {}
 
 
 def audit_table(store: EntityStore) -> sa.Table:
@@ -54,7 +64,7 @@ def append(store: EntityStore, record_id: int, action: str, user_id: int | None,
         app_key=store.app_key, entity_key=store.key, record_id=record_id, action=action,
         user_id=user_id, at=at, before=dict(before) if before is not None else None,
         after=dict(after) if after is not None else None,
-        changes=changes(before, after, list(store.fields))))
+        changes=changes(before, after, [*store.fields, *AUDITED_SYSTEM_FIELDS])))
 
 
 def _iso(moment: Any) -> Any:
@@ -79,13 +89,18 @@ def history(store: EntityStore, record_id: int) -> list[dict[str, Any]]:
                 sa.select(User.id, User.username, User.display_name).where(
                     User.id.in_(user_ids), User.tenant_id == store.tenant_id)):
             names[user.id] = (user.username, user.display_name or user.username)
+    details = {name: provider(store, record_id) for name, provider in history_details.items()}
     items = []
     for row in rows:
         uid = row["user_id"]
+        version = (row["after"] or {}).get("version")
+        found = {name: by_version[version] for name, by_version in details.items()
+                 if isinstance(version, int) and version in by_version}
         username, name = names.get(uid, ("", "")) if uid is not None else ("", "")
         items.append({
             "id": row["id"], "action": row["action"], "at": _iso(row["at"]),
             "user": None if uid is None else {"id": uid, "username": username, "name": name},
             "before": row["before"], "after": row["after"], "changes": row["changes"] or {},
+            "details": found,
         })
     return items

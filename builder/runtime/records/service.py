@@ -47,7 +47,9 @@ class RecordService:
     """Records of one entity, as seen by ``user`` (a ``builder.platform.models.User``).
 
     ``commit=False`` leaves the transaction to the caller (for callers that combine a
-    record change with other work); by default each write commits.
+    record change with other work); by default each write commits. What the user may do,
+    reach and see follows their roles (``access``); a service without user, or calls made
+    inside ``events.acting(...)``, are an engine's and pass freely.
     """
 
     def __init__(self, store: EntityStore, user: Any, *,
@@ -396,3 +398,65 @@ class RecordService:
         for row in targets:
             audit.append(store, int(row["id"]), action, self.user_id, now,
                          befores.get(row["id"]), afters.get(row["id"]))
+
+    # -- assignment -------------------------------------------------------------------------
+
+    def set_owner(self, record_id: int, user_id: int | None, version: int | None = None, *,
+                  field: str = "owner", expect: Any = ...) -> dict[str, Any]:
+        """Give the record to ``user_id`` (``None``: to nobody) and return it.
+
+        The assignee lives in the system ``owner`` column, which ``create`` and ``update``
+        never take from input, or in a user ``field``. The change is audited and announced
+        as an ``update`` like any other; guards see it first (engines pass through them
+        inside ``events.acting``). ``version`` refuses a stale record with the usual 409.
+        ``expect`` (unless ``...``) makes the write conditional on the current assignee
+        (``None``: nobody): if another writer changed it first, ``Conflict`` with ``holder``
+        (the assignee now) and nothing is written, so of two concurrent claims exactly one
+        wins.
+        """
+        now = utcnow()
+        try:
+            row = self._live_row(record_id)
+            if version is not None and row["version"] != version:
+                raise self._stale(row["version"])
+            column = self.store.table.c.owner if field == "owner" else self.store.columns[field]
+            if expect is not ... and row[column.name] != expect:
+                raise _taken(field, row[column.name])
+            if row[column.name] == user_id:
+                unchanged = self.get(record_id)
+                self._done()
+                return unchanged
+            before = rows.to_output(self.store, row)
+            rows.attach_children(self.store, self.stores, [before])
+            changed = frozenset({field})
+            events.record_hooks.check(self._change(
+                events.UPDATE, now, before, dict(before, **{field: user_id}), None, record_id,
+                changed))
+            table = self.store.table
+            result = db.session.execute(
+                sa.update(table).where(table.c.id == record_id,
+                                       table.c.version == row["version"])
+                .values({column.name: user_id, "version": table.c.version + 1,
+                         **self._system_values(now)}))
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                current = rows.fetch_row(self.store, record_id)
+                if expect is not ... and current is not None \
+                        and current[column.name] != expect:
+                    raise _taken(field, current[column.name])
+                raise self._stale(current["version"] if current else 0)
+            after = self.get(record_id)
+            audit.append(self.store, record_id, audit.UPDATE, self.user_id, now, before, after)
+            events.record_hooks.notify(self._change(events.UPDATE, now, before, after, None,
+                                                    record_id, changed))
+            if events.record_hooks.has_listeners:
+                after = self.get(record_id)
+            self._done()
+        except BaseException:
+            db.session.rollback()
+            raise
+        return after
+
+
+def _taken(field: str, holder: int | None) -> Conflict:
+    message = gettext("records.error.assignee_changed")
+    return Conflict(message, [Problem(field, message, "taken")], holder=holder)

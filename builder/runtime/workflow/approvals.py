@@ -55,6 +55,7 @@ from builder.runtime.records import RecordService, events
 from builder.runtime.records.formulas import rule_data
 from builder.runtime.rules.evaluator import evaluate, truthy
 from builder.runtime.storage.tables import EntityStore, entity_store
+from builder.runtime.workflow import approvals_notices
 from builder.runtime.workflow.approvals_models import (
     APPROVED,
     CANCELLED,
@@ -327,6 +328,7 @@ def _open_step(run: Run, index: int, users: list[User]) -> None:
             step_key=key, visit=visit, assignee_id=user.id, status=PENDING,
             created_at=run.now))
     db.session.flush()
+    approvals_notices.step_opened(run, index, [user.id for user in users])
 
 
 def _finish(run: Run, outcome: str) -> None:
@@ -346,6 +348,7 @@ def _finish(run: Run, outcome: str) -> None:
     if outcome == WITHDRAWN:
         run.emit("approval_withdrawn")
     else:
+        approvals_notices.decided(run, outcome)
         run.emit("approval_decided", outcome=outcome)
 
 

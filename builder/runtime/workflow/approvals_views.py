@@ -16,6 +16,7 @@ from builder.errors import NotFound
 from builder.extensions import db
 from builder.i18n import gettext, localized
 from builder.platform.models import User
+from builder.runtime import access
 from builder.runtime.records import rows
 from builder.runtime.storage.tables import EntityStore, entity_store, sibling_stores
 from builder.runtime.workflow.approvals_models import (
@@ -140,9 +141,10 @@ def trail(store: EntityStore, record_id: int) -> list[dict[str, Any]]:
     return [describe(instance) for instance in instances]
 
 
-def _summaries(tenant_id: int, wanted: set[tuple[str, str, int]]
+def _summaries(tenant_id: int, wanted: set[tuple[str, str, int]], user: User
                ) -> dict[tuple[str, str, int], dict[str, Any]]:
-    """``{"id", "title", "values"}`` of each record: its top-level field values."""
+    """``{"id", "title", "values"}`` of each record: its top-level field values, without
+    the fields ``user`` may not read."""
     found: dict[tuple[str, str, int], dict[str, Any]] = {}
     by_entity: dict[tuple[str, str], list[int]] = {}
     for app_key, entity_key, record_id in wanted:
@@ -155,8 +157,9 @@ def _summaries(tenant_id: int, wanted: set[tuple[str, str, int]]
         records = rows.read_records(store, sibling_stores(store), ids)
         title_field = store.entity.get("title_field")
         for record_id, record in records.items():
-            values = {k: v for k, v in record.items()
-                      if k in store.columns and k not in rows.subtable_fields(store)}
+            values = access.redact(store, user, {
+                k: v for k, v in record.items()
+                if k in store.columns and k not in rows.subtable_fields(store)})
             title = record.get(title_field) if title_field else None
             found[(app_key, entity_key, record_id)] = {
                 "id": record_id, "title": str(title) if title not in (None, "") else
@@ -175,7 +178,7 @@ def inbox(user: User) -> list[dict[str, Any]]:
                ApprovalTask.status == PENDING, ApprovalInstance.status == PENDING)
         .order_by(ApprovalTask.created_at, ApprovalTask.id)).all()
     summaries = _summaries(user.tenant_id, {(i.app_key, i.entity_key, i.record_id)
-                                            for _, i in found})
+                                            for _, i in found}, user)
     users = _users(user.tenant_id, [i.submitted_by for _, i in found])
     items = []
     for task, instance in found:

@@ -258,3 +258,34 @@ def test_app_admins_configure_their_app(
                           headers=auth_headers(user)).status_code == 403
     assert client.post("/api/apps", headers=designer,
                        json={"definition": sales_app() | {"key": "other"}}).status_code == 403
+
+
+def test_several_roles_add_up(
+        client: Any, org: Org, deals: Any, auth_headers: Any, tenant: Any,
+        make_user: Any) -> None:
+    both = auth_headers(make_user(tenant, "lead", roles=("rep", "manager"),
+                                  team="west"))
+    theirs = deals["outsider"]  # west's deal: reached through the manager role only
+    listed = client.get(url(), headers=both)
+    assert names(listed) == ["outsider deal"]
+    assert "cost" in listed.get_json()["items"][0]  # the manager role does not hide it
+    changed = client.patch(url(record_id=theirs["id"]), headers=both, json={
+        "version": theirs["version"], "data": {"approved": True, "cost": 2}})
+    assert changed.status_code == 200, changed.get_json()
+    # deleting comes from the rep role, whose scope is the user's own deals only
+    assert client.delete(url(record_id=theirs["id"]), headers=both).status_code == 403
+    own = client.post(url(), headers=both, json={"data": {"name": "lead deal"}}).get_json()
+    assert client.delete(url(record_id=own["id"]), headers=both).status_code == 200
+    rep = auth_headers(org.rep)
+    assert client.patch(url(record_id=theirs["id"]), headers=rep, json={
+        "version": 1, "data": {"name": "x"}}).status_code == 404
+
+
+def test_roles_that_only_name_approvers_leave_the_app_open(
+        client: Any, tenant: Any, admin_headers: Any, make_user: Any, auth_headers: Any) -> None:
+    definition = sales_app(roles=False)
+    definition["roles"] = [{"key": "finance", "title": {"zh-CN": "财务"}}]
+    publish(client, admin_headers, definition)
+    anyone = auth_headers(make_user(tenant, "anyone"))
+    created = client.post(url(), headers=anyone, json={"data": {"name": "d", "cost": 1}})
+    assert created.status_code == 201 and created.get_json()["cost"] == 1

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from builder.errors import Forbidden
 from builder.extensions import db
 from builder.runtime import access
+from builder.runtime.access import policy
 from builder.runtime.query.jsonlogic_sql import to_sql
 from builder.runtime.query.listing import column_ref
 from builder.runtime.records import RecordService, events
@@ -85,6 +86,10 @@ def test_row_scopes_stand_alone_and_drive_any_query(org: Org, admin: Any) -> Non
     assert owners(org.boss) == sorted([org.rep.id, org.junior.id])
     assert owners(org.auditor) == sorted(d["owner"] for d in deals.values())
     assert owners(org.nobody) == []
+    recent = {"and": [{"==": [{"var": "owner"}, {"var": "$user.id"}]},
+                      {"<=": [{"var": "created_at"}, {"var": "$now"}]}]}
+    assert policy.bind(recent, {"$user": {"id": 7}}) == {"and": [
+        {"==": [{"var": "owner"}, 7]}, {"<=": [{"var": "created_at"}, {"var": "$now"}]}]}
     condition = access.row_condition(deal, org.boss)
     assert condition is not None
     assert db.session.execute(sa.select(sa.func.count()).select_from(deal.table)

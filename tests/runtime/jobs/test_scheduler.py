@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_periodic_jobs_are_declared_as_data():
     assert [(job.name, job.every) for job in PERIODIC_JOBS] == [
-        ("jobs.sweep", "SCHEDULER_INTERVAL"), ("jobs.purge", 86400)]
+        ("jobs.sweep", "SCHEDULER_INTERVAL"), ("notify.retry", "SCHEDULER_INTERVAL"),
+        ("jobs.purge", 86400)]
 
 
 def test_the_scheduler_reconciles_then_runs_each_job_on_its_period(app):

@@ -152,3 +152,26 @@ def test_deliveries_are_for_tenant_admins_of_their_own_tenant(
     response = client.get("/api/admin/deliveries", query_string={"status": "lost"},
                           headers=admin_headers)
     assert response.status_code == 422
+
+
+def test_the_scheduler_retries_a_failed_delivery_once_its_backoff_has_passed(
+        app, tenant, run_jobs, settings):
+    from builder import clock
+    from builder.runtime.jobs.scheduler import Scheduler
+
+    with http_endpoint("/robot/send") as robot:
+        robot.answer(500, {"error": "down"})
+        [delivery_id] = send(tenant.id, [], "新线索", "请跟进", channels=["dingtalk"],
+                             webhook={"url": f"{robot.url}?access_token=tok"})
+        db.session.commit()
+        run_jobs()
+        assert delivery(delivery_id).status == "failed"
+        robot.answer(200, {"errcode": 0, "errmsg": "ok"})
+        db.session.commit()
+        scheduler = Scheduler(app)
+        assert "notify.retry" in scheduler.tick(reconcile=True)
+        assert delivery(delivery_id).attempts == 1  # not due yet
+        db.session.commit()  # SQLite: a transaction holds the write lock, even for reads
+        clock.advance(timedelta(seconds=61))
+        scheduler.tick(reconcile=True)
+        assert (delivery(delivery_id).status, len(robot.requests)) == ("sent", 2)

@@ -178,3 +178,21 @@ def test_explicit_submit_checks_the_chain_and_the_record(
     again = org.post("rep2", url, {"chain": "low_price"})
     assert again.status_code == 409
     assert org.get("rep", f"/api/approvals/{run['id']}").get_json()["id"] == run["id"]
+
+
+def test_approvers_and_the_submitter_hear_about_it_in_their_inbox(org: Org) -> None:
+    def notices(who: str) -> list[dict[str, Any]]:
+        response = org.get(who, "/api/notifications")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["items"]  # type: ignore[no-any-return]
+
+    quote = org.quote("rep", price=70000)
+    [task_notice] = notices("east_mgr")
+    assert "阀门报价" in task_notice["subject"] and "区域经理" in task_notice["body"]
+    assert task_notice["link"]["record_id"] == quote["id"]
+    assert notices("fin1") == [] and notices("rep") == []
+    assert org.act("east_mgr", "approve", "同意").status_code == 200
+    assert len(notices("fin1")) == 1 and len(notices("fin2")) == 1
+    assert org.act("fin1", "reject", "不同意").status_code == 200
+    [outcome] = notices("rep")
+    assert "已驳回" in outcome["subject"]

@@ -48,16 +48,38 @@ class Funnel(Widget):
         for before, row in zip([None, *rows], rows, strict=False):
             row["conversion"] = (round(row["reached"] / before["reached"], 4)
                                  if before and before["reached"] else None)
+        dwell = self._dwell(ctx, query, flow, window)
+        for row in rows:
+            figures = dwell.get(row["stage"], {})
+            row["dwell_seconds"] = figures.get("average_seconds")
+            row["median_dwell_seconds"] = figures.get("median_seconds")
         lost_rows = [{"stage": s["key"], "label": localized(s.get("title")) or s["key"],
                       "count": counts.get(s["key"], 0) or 0,
                       "point": {"series": query.key, "group": s["key"]}}
                      for s in stages if s["key"] in lost]
-        table = {"columns": ["", "count", "reached", "conversion"],
-                 "rows": [[r["label"], r["count"], r["reached"], r["conversion"]]
-                          for r in rows]}
+        table = {"columns": ["", "count", "reached", "conversion", "dwell_seconds"],
+                 "rows": [[r["label"], r["count"], r["reached"], r["conversion"],
+                           r["dwell_seconds"]] for r in rows]}
         return {"flow": flow["key"], "series": query.key,
                 "window": window.as_dict() if window else None, "stages": rows,
                 "lost": lost_rows, "table": table}
+
+    @staticmethod
+    def _dwell(ctx: InsightContext, query: MetricQuery, flow: Mapping[str, Any],
+               window: Any) -> dict[str, Mapping[str, Any]]:
+        """Average and median time in each stage, from the stage history of the records
+        the funnel counts (the metric's filter and window, the viewer's scope)."""
+        from builder.runtime.access import row_scope
+        from builder.runtime.workflow.stage_stats import dwell_by_stage
+
+        scope = row_scope(query.store, ctx.user)
+        if scope is False:
+            return {}
+        parts = [p for p in (query.drill_logic(window), scope) if p is not None]
+        record_filter = {"and": parts} if parts else None
+        figures = dwell_by_stage(query.store.tenant_id, query.store.app_key, str(flow["key"]),
+                                 record_filter, context=ctx.rule_context)
+        return {str(f["stage"]): f for f in figures}
 
     def _query(self, ctx: InsightContext, widget: Mapping[str, Any],
                flow: Mapping[str, Any]) -> MetricQuery:

@@ -1,0 +1,2 @@
+"""Automation engines that react to records: assignment (and, alongside, triggers,
+actions and SLA timers)."""

@@ -24,7 +24,7 @@ def test_kanban_refusal_timeline_and_inline_rows(page: Page, live_server: str, c
                                                   make_user: Any, tenant: Any,
                                                   shots: Any) -> None:
     publish(client, admin_headers, sales_app())
-    make_user(tenant, "rep")
+    make_user(tenant, "rep", roles=["sales"])
     customer = create(client, admin_headers, "customer", {"name": "华东制造"}, app="sales")
     deal = create(client, admin_headers, "opportunity",
                   {"name": "智能工厂项目", "customer": customer["id"], "amount": 800000},

@@ -1,7 +1,8 @@
 """A small sales app written for the browser tests of kanban, stage flows, approvals and
 inline rows: customers, opportunities moving through a funnel whose criteria name a field
 and decision-chain members (to leave 需求确认), and quotes with lines that a low price
-sends to three approvers."""
+sends to three approvers. People work in it through the roles ``sales``, ``finance`` and
+``general_manager``."""
 
 from __future__ import annotations
 
@@ -81,8 +82,7 @@ def sales_app() -> dict[str, Any]:
             "on_approved": {"set": {"approval_status": "approved"}},
             "on_rejected": {"set": {"approval_status": "rejected"}}}],
         roles=[{"key": key, "title": title(zh, en), "permissions": [
-            {"entity": e, "actions": ["read", "update"]}
-            for e in ("customer", "opportunity", "decision_member", "quote", "quote_line")]}
-            for key, zh, en in (("finance", "财务", "Finance"),
+            {"entity": "*", "actions": ["read", "create", "update", "delete", "export"]}]}
+            for key, zh, en in (("sales", "销售", "Sales"), ("finance", "财务", "Finance"),
                                 ("general_manager", "总经理", "General manager"))])
 

@@ -49,6 +49,16 @@ describe('locales', () => {
       'approvals.status': ['pending', 'approved', 'rejected', 'returned', 'withdrawn'],
       'approvals.step_status': ['waiting', 'skipped', 'pending', 'approved', 'rejected', 'returned', 'cancelled'],
       timeline: ['submit', 'approve', 'reject', 'withdraw'].map((action) => `approval_${action}`),
+      'processes.chain.approver_type': ['manager_of', 'role', 'user', 'field'],
+      'processes.chain.no_approver': ['fail', 'skip', 'admins'],
+      'processes.sla.starts': ['created', 'stage_entered', 'field_set'],
+      'processes.sla.days': [1, 2, 3, 4, 5, 6, 7].map((d) => `d${d}`),
+      'processes.automation.triggers': ['created', 'updated', 'field_changed', 'stage_entered', 'stage_left', 'approval_decided', 'date_reached', 'no_activity', 'schedule'],
+      'processes.action.types': ['notify', 'set_fields', 'start_approval'],
+      'processes.action.to': ['owner', 'creator', 'manager_of_owner', 'role'],
+      'processes.metric.aggregates': ['count', 'distinct_count', 'sum', 'avg', 'min', 'max', 'median', 'ratio'],
+      'processes.metric.periods': ['day', 'week', 'month', 'quarter', 'year'],
+      'processes.dashboard.types': ['number', 'bar', 'line', 'pie', 'funnel', 'leaderboard', 'heatmap', 'target'],
     }
     for (const [prefix, values] of Object.entries(dynamic)) {
       for (const value of values) expect(zhKeys.has(`${prefix}.${value}`), `${prefix}.${value}`).toBe(true)

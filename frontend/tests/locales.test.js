@@ -58,6 +58,8 @@ describe('locales', () => {
       'processes.action.to': ['owner', 'creator', 'manager_of_owner', 'role'],
       'processes.metric.aggregates': ['count', 'distinct_count', 'sum', 'avg', 'min', 'max', 'median', 'ratio'],
       'processes.metric.periods': ['day', 'week', 'month', 'quarter', 'year'],
+      'admin.actions': ['read', 'create', 'update', 'delete', 'import', 'export', 'print', 'approve', 'configure'],
+      'admin.scopes': ['all', 'own', 'team', 'managed'],
       'processes.dashboard.types': ['number', 'bar', 'line', 'pie', 'funnel', 'leaderboard', 'heatmap', 'target'],
     }
     for (const [prefix, values] of Object.entries(dynamic)) {

@@ -54,6 +54,4 @@ export const files = {
   url: (id) => `/api/files/${enc(id)}`,
 }
 
-export const admin = {
-  users: () => get('/admin/users'),
-}
+// tenant administration: ./admin.js

@@ -17,6 +17,7 @@ export const routes = [
       { path: '', name: 'home', component: () => import('../views/HomeView.vue'), meta: { title: 'home.title' } },
       { path: 'designer', name: 'designer', component: () => import('../views/designer/DesignerHome.vue'), meta: { admin: true, title: 'designer.title' } },
       { path: 'designer/:app', name: 'app-designer', component: () => import('../views/designer/AppDesigner.vue'), meta: { admin: true, title: 'designer.title' } },
+      { path: 'admin', name: 'admin', component: () => import('../views/admin/TenantAdmin.vue'), meta: { admin: true, title: 'admin.title' } },
       { path: 'approvals', name: 'approvals', component: () => import('../views/ApprovalsInbox.vue'), meta: { title: 'inbox.title' } },
       {
         path: 'apps/:app',

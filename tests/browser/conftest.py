@@ -109,6 +109,27 @@ def untranslated(page: Any) -> list[str]:
     return sorted(set(RAW_KEY.findall(text)) | set(missing))
 
 
+OVERFLOW_SCRIPT = """() => {
+  const selectors = 'button, .el-tag, .el-tabs__item, .el-radio-button__inner, .el-checkbox__label,'
+    + ' .el-form-item__label, .el-table th .cell, .nav-link, .entity-link, h1, h2, h3';
+  const found = [];
+  for (const el of document.querySelectorAll(selectors)) {
+    if (!el.offsetParent || !el.innerText.trim()) continue;
+    const style = getComputedStyle(el);
+    if (style.textOverflow === 'ellipsis') continue;
+    if (el.scrollWidth > el.clientWidth + 2 || el.scrollHeight > el.clientHeight + 4 && style.whiteSpace === 'nowrap') {
+      found.push(el.innerText.trim().slice(0, 40));
+    }
+  }
+  return found;
+}"""
+
+
+def overflowing(page: Any) -> list[str]:
+    """Texts of buttons, tags, tabs, labels and headings cut off by their box."""
+    return list(page.evaluate(OVERFLOW_SCRIPT))
+
+
 def login(page: Any, base: str, username: str, tenant: str = "acme") -> None:
     """Log in through the login page, as a person would."""
     page.goto(f"{base}/login")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ROOT, login, untranslated
+from tests.browser.conftest import ROOT, login, overflowing, untranslated
 from tests.definitions import full_app
 from tests.runtime.records.helpers import create, publish
 
@@ -41,6 +41,7 @@ def check(page: Page, language: str, screen: str, shots: Any) -> None:
     page.wait_for_load_state("networkidle")
     shots(page, f"{language}-{screen}")
     assert untranslated(page) == [], screen
+    assert overflowing(page) == [], screen
     if language == "en":
         text = page.evaluate("() => document.body.innerText")
         shown = [s for s in CHINESE_ONLY if s in text]
@@ -93,6 +94,15 @@ def test_every_screen_is_translated(page: Page, live_server: str, client: Any, a
     page.get_by_test_id("mode-preview").click()
     page.get_by_test_id("preview-submit").click()
     check(page, language, "designer-preview", shots)
+    page.get_by_test_id("mode-processes").click()
+    for tab in ("flows", "chains", "sla", "automations", "metrics", "dashboards", "roles"):
+        page.locator(f"#tab-{tab}").click()
+        check(page, language, f"designer-{tab}", shots)
+
+    page.goto(f"{live_server}/admin")
+    for tab in ("users", "roles", "teams"):
+        page.locator(f"#tab-{tab}").click()
+        check(page, language, f"admin-{tab}", shots)
 
     page.goto(f"{live_server}/apps/crm/customer")
     expect(page.get_by_test_id("open-filter")).to_contain_text(words["filter"])

@@ -90,6 +90,8 @@ class PersonOut(Schema):
 class PeopleArgs(Schema):
     q = fields.String(load_default=None, validate=validate.Length(max=100),
                       metadata={"description": "Part of a username or display name"})
+    ids = fields.String(load_default=None, validate=validate.Regexp(r"^\d{1,10}(,\d{1,10}){0,99}$"),
+                        metadata={"description": "Comma-separated user ids (at most 100)"})
 
 
 @auth_blp.route("/people", methods=["GET"])
@@ -98,8 +100,10 @@ class PeopleArgs(Schema):
 @auth_blp.response(200, PersonOut(many=True))
 def people(args: dict[str, Any]) -> Any:
     """Active users of my tenant (id, username, name), for choosing a colleague: a
-    delegate, a user field's value. At most 50, by username."""
-    return service.search_people(current_tenant_id(), args.get("q"))
+    delegate, a user field's value (at most 50, by username); with ``ids``, those users
+    (active or not), to show the names behind user fields."""
+    ids = [int(i) for i in args["ids"].split(",")] if args.get("ids") else None
+    return service.search_people(current_tenant_id(), args.get("q"), ids=ids)
 
 
 @auth_blp.route("/me/availability", methods=["PUT"])

@@ -99,7 +99,7 @@ def shots(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
 RAW_KEY = re.compile(
     r"\b(?:common|login|shell|home|errors|designer|palette|props|cond|publish|versions|runtime"
     r"|form|record|history|kanban|stage|approvals|timeline|notify|inbox|dashboard|imports"
-    r"|public|admin|market)\.[a-z_]+(?:\.[a-z_]+)*\b")
+    r"|public|admin|market|views|processes)\.[a-z_]+(?:\.[a-z_]+)*\b")
 
 
 def untranslated(page: Any) -> list[str]:
@@ -117,7 +117,9 @@ OVERFLOW_SCRIPT = """() => {
     if (!el.offsetParent || !el.innerText.trim()) continue;
     const style = getComputedStyle(el);
     if (style.textOverflow === 'ellipsis') continue;
-    if (el.scrollWidth > el.clientWidth + 2 || el.scrollHeight > el.clientHeight + 4 && style.whiteSpace === 'nowrap') {
+    const cutAcross = el.scrollWidth > el.clientWidth + 2;
+    const cutDown = el.scrollHeight > el.clientHeight + 4 && style.whiteSpace === 'nowrap';
+    if (cutAcross || cutDown) {
       found.push(el.innerText.trim().slice(0, 40));
     }
   }

@@ -21,7 +21,7 @@ def drag_card(page: Page, record_id: int, stage: str) -> None:
 
 def test_kanban_refusal_timeline_and_inline_rows(page: Page, live_server: str, client: Any,
                                                   admin_headers: dict[str, str],
-                                                  make_user: Any, tenant: Any,
+                                                  make_user: Any, tenant: Any, browser: Any,
                                                   shots: Any) -> None:
     publish(client, admin_headers, sales_app())
     make_user(tenant, "rep", roles=["sales"])
@@ -111,3 +111,24 @@ def test_kanban_refusal_timeline_and_inline_rows(page: Page, live_server: str, c
     expect(lines).to_contain_text("控制柜")
     shots(page, "quote")
     assert untranslated(page) == []
+
+    # --- on a phone the card's menu moves it, with the same checks ----------------------------
+    other = create(client, admin_headers, "opportunity", {"name": "仓储项目"}, app="sales")
+    phone = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 740},
+                                is_mobile=True, has_touch=True)
+    mobile = phone.new_page()
+    try:
+        login(mobile, live_server, "rep")
+        mobile.goto(f"{live_server}/apps/sales/opportunity/board/pipeline")
+        card = mobile.get_by_test_id(f"card-{other['id']}")
+        card.get_by_test_id("card-move").click()
+        mobile.locator(".el-dropdown-menu:visible").get_by_text("移到「需求确认」").click()
+        refused = mobile.get_by_test_id("stage-refused")
+        expect(refused.get_by_test_id("unmet-condition")).to_have_count(1)  # no customer
+        expect(refused).to_contain_text("客户")
+        shots(mobile, "phone-refused")
+        refused.get_by_test_id("stage-refused-ok").click()
+        expect(mobile.get_by_test_id("column-lead").get_by_test_id(f"card-{other['id']}")
+               ).to_be_visible()
+    finally:
+        phone.close()

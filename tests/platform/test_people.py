@@ -24,3 +24,8 @@ def test_people_lists_active_colleagues_of_my_tenant_only(
     assert found == [{"id": found[0]["id"], "username": "finance_li", "name": "finance_li"}]
     assert client.get("/api/auth/people?q=%25", headers=auth_headers(rep)).get_json() == []
     assert client.get("/api/auth/people").status_code == 401
+
+    named = client.get(f"/api/auth/people?ids={gone.id},{rep.id},999",
+                       headers=auth_headers(rep)).get_json()
+    assert [p["username"] for p in named] == ["rep_wang", "finance_gone"]
+    assert client.get("/api/auth/people?ids=1;2", headers=auth_headers(rep)).status_code == 422

@@ -65,6 +65,12 @@ describe('timeline', () => {
     expect(entries[4].changes).toEqual({ name: [null, 'A'] })
   })
 
+  it('tells when a related record (a follow-up) was added', () => {
+    const followUp = { key: 'follow_up' }
+    const entries = timeline({ related: [{ entity: followUp, titleField: 'summary', items: [{ id: 9, summary: '电话沟通', created_by: 7, created_at: '2026-03-05T01:00:00Z' }] }] })
+    expect(entries).toEqual([{ key: 'rfollow_up9', kind: 'related', at: '2026-03-05T01:00:00Z', entity: followUp, record: expect.objectContaining({ id: 9 }), by: 7, title: '电话沟通' }])
+  })
+
   it('splits durations', () => {
     expect(durationParts(90061)).toEqual({ days: 1, hours: 1, minutes: 1 })
   })

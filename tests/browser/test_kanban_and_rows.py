@@ -78,6 +78,7 @@ def test_kanban_refusal_timeline_and_inline_rows(page: Page, live_server: str, c
     expect(timeline.get_by_test_id("timeline-stage").first).to_contain_text(
         "从「需求确认」推进到「方案报价」")
     expect(timeline.get_by_test_id("timeline-stage")).to_have_count(3)
+    expect(timeline.get_by_test_id("timeline-related")).to_contain_text("rep 添加了决策人「李总」")
     shots(page, "record-timeline")
     assert untranslated(page) == []
 

@@ -21,9 +21,11 @@ export function knownUsers(history = [], runs = []) {
  * Entries {key, kind: history|stage|approval, at, ...}: `history` items keep their
  * `action`, `user` and `changes` (stage fields left out); stage `visits` become moves with
  * `from_title`, `to_title`, `user`, `how`, `reason`, `dwell_seconds`; each approval run's
- * trail action becomes an entry with the run's chain title and the step's title.
+ * trail action becomes an entry with the run's chain title and the step's title; records
+ * of other entities pointing at this one (`related`: [{entity, titleField, items}], the
+ * follow-ups) become `related` entries when they were added.
  */
-export function timeline({ history = [], visits = [], runs = [], stageFields = [] } = {}) {
+export function timeline({ history = [], visits = [], runs = [], stageFields = [], related = [] } = {}) {
   const hidden = new Set(stageFields)
   const users = knownUsers(history, runs)
   const entries = []
@@ -42,6 +44,11 @@ export function timeline({ history = [], visits = [], runs = [], stageFields = [
         ...action, key: `a${action.id}`, kind: 'approval', run: run.id, chain: run.title,
         step_title: action.step ? steps[action.step]?.title || action.step : null,
       })
+    }
+  }
+  for (const { entity, titleField, items } of related) {
+    for (const record of items || []) {
+      entries.push({ key: `r${entity.key}${record.id}`, kind: 'related', at: record.created_at, entity, record, by: record.created_by, title: titleField ? record[titleField] : null })
     }
   }
   return entries.sort((a, b) => time(b.at) - time(a.at) || (b.key > a.key ? 1 : -1))

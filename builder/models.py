@@ -8,6 +8,7 @@ from __future__ import annotations
 import builder.designer.models
 import builder.platform.models
 import builder.runtime.automation.assignment_models
+import builder.runtime.automation.models
 import builder.runtime.documents.models
 import builder.runtime.intake.models
 import builder.runtime.jobs.models

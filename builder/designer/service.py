@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -121,6 +121,22 @@ def publish(tenant_id: int, app_key: str, user_id: int | None) -> AppVersion:
     return _publish(app, draft, user_id)
 
 
+PublishListener = Callable[[App, Mapping[str, Any], Mapping[str, Any] | None], None]
+_publish_listeners: dict[str, PublishListener] = {}
+
+
+def on_publish(name: str) -> Callable[[PublishListener], PublishListener]:
+    """Register ``func(app, definition, previous)``, called in the publishing transaction
+    once the new version is stored, so engines can bring their timers in step with it
+    (a failure undoes the publish)."""
+
+    def add(func: PublishListener) -> PublishListener:
+        _publish_listeners[name] = func
+        return func
+
+    return add
+
+
 def _publish(app: App, definition: dict[str, Any], user_id: int | None) -> AppVersion:
     storage_plan: Plan = make_plan(app.tenant_id, app.id, definition)
     schema_editor.apply(storage_plan, app.id, definition)
@@ -136,6 +152,8 @@ def _publish(app: App, definition: dict[str, Any], user_id: int | None) -> AppVe
     app.title = definition["title"]
     app.draft = None
     db.session.flush()
+    for listener in list(_publish_listeners.values()):
+        listener(app, definition, previous)
     return version
 
 

@@ -129,6 +129,8 @@ def _params(linker: Linker, info: EntityInfo | None, path: str, params: Any) -> 
 
 
 def link_automations(linker: Linker) -> None:
+    from builder.runtime.automation.checks import check_automation
+
     linker.unique_keys(linker.app, "automations", "")
     for path, automation in items(linker.app, "automations", ""):
         info = linker.entity(automation.get("entity"), f"{path}.entity")
@@ -136,6 +138,8 @@ def link_automations(linker: Linker) -> None:
         linker.logic(automation.get("condition"), f"{path}.condition", info)
         for action_path, action in items(automation, "actions", path):
             _params(linker, info, action_path, action)
+        linker.problems.extend(check_automation(automation, path, info.data if info else None,
+                                                linker.app))
 
 
 def _pool(linker: Linker, info: EntityInfo | None, path: str, pool: Any) -> None:
@@ -181,14 +185,34 @@ def link_assignment_rules(linker: Linker) -> None:
             _assignment_item(linker, info, item_path, item)
 
 
+def _sla_stage(linker: Linker, policy: Mapping[str, Any], path: str) -> None:
+    """A stage_entered policy names a stage of a flow of its entity."""
+    stage = policy.get("stage")
+    if not isinstance(stage, str):
+        linker.add(f"{path}.stage", "required")
+        return
+    flows = [f for _, f in items(linker.app, "stage_flows", "")
+             if f.get("entity") == policy.get("entity")
+             and policy.get("flow") in (None, f.get("key"))]
+    if not any(s.get("key") == stage for f in flows for _, s in items(f, "stages", "")):
+        linker.add(f"{path}.stage", "unknown_stage", stage=stage)
+
+
 def link_sla_policies(linker: Linker) -> None:
+    from builder.runtime.automation.checks import check_action
+
     linker.unique_keys(linker.app, "sla_policies", "")
     for path, policy in items(linker.app, "sla_policies", ""):
         info = linker.entity(policy.get("entity"), f"{path}.entity")
         linker.field(info, policy.get("field"), f"{path}.field", system=False)
         if policy.get("start") == "field_set" and not policy.get("field"):
             linker.add(f"{path}.field", "required")
+        if policy.get("start") == "stage_entered":
+            _sla_stage(linker, policy, path)
         linker.logic(policy.get("stop"), f"{path}.stop", info)
         linker.unique_keys(policy, "escalations", path)
         for escalation_path, escalation in items(policy, "escalations", path):
             _params(linker, info, f"{escalation_path}.action", escalation.get("action"))
+            linker.problems.extend(check_action(escalation.get("action"),
+                                                f"{escalation_path}.action",
+                                                info.data if info else None, linker.app))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validates_schema
 
@@ -231,10 +233,28 @@ class AssignmentRuleSchema(StrictSchema):
 # -- SLA ----------------------------------------------------------------------------------
 
 
+def _timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise invalid("timezone", timezone=value) from None
+
+
+def _iso_date(value: str) -> None:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise invalid("iso_date", value=value) from None
+
+
 class WorkingHoursSchema(StrictSchema):
     days = ListOf(Int(validate=Between(1, 7)), load_default=lambda: [1, 2, 3, 4, 5])
     start = Str(load_default="09:00")
     end = Str(load_default="18:00")
+    #: IANA name; the tenant's time zone when left out
+    timezone = Str(validate=_timezone)
+    #: days off (YYYY-MM-DD) on top of the weekdays left out of ``days``
+    holidays = ListOf(Str(validate=_iso_date))
 
     @validates_schema
     def _times(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -259,6 +279,9 @@ class SlaPolicySchema(StrictSchema):
     start = Str(load_default="created", validate=OneOf(*SLA_STARTS))
     #: the field whose setting starts the clock (start = field_set)
     field = Key()
+    #: the stage whose entry starts the clock (start = stage_entered), of ``flow``
+    stage = Key()
+    flow = Key()
     stop = JsonLogic()
     minutes = Int(required=True, validate=Between(1))
     working_hours = Object(WorkingHoursSchema)

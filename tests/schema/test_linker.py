@@ -191,7 +191,7 @@ def test_forms_views_and_title_field(mutate: Any, path: str, code: str) -> None:
     (lambda a: a["automations"][0]["trigger"].update(field="phase"),
      "automations[0].trigger.field", "unknown_field"),
     (lambda a: a["automations"][0]["actions"].append(
-        {"type": "update", "set": {"phase": "x"}}),
+        {"type": "set_fields", "set": {"phase": "x"}}),
      "automations[0].actions[1].set.phase", "unknown_field"),
     (lambda a: a["assignment_rules"][0].update(field="name"), "assignment_rules[0].field",
      "field_type"),

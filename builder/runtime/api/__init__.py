@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     from builder.runtime.api.approvals import blp as approvals_blp
     from builder.runtime.api.apps import blp as apps_blp
     from builder.runtime.api.assignment import blp as assignment_blp
+    from builder.runtime.api.automations import blp as automations_blp
     from builder.runtime.api.docs import blp as docs_blp
     from builder.runtime.api.documents import blp as documents_blp
     from builder.runtime.api.field_types import blp as field_types_blp
@@ -46,4 +47,5 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(intake_admin_blp)
     api.register_blueprint(field_types_blp)
     api.register_blueprint(assignment_blp)
+    api.register_blueprint(automations_blp)
     app.register_blueprint(docs_blp)

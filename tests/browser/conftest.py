@@ -99,7 +99,7 @@ def shots(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
 RAW_KEY = re.compile(
     r"\b(?:common|login|shell|home|errors|designer|palette|props|cond|publish|versions|runtime"
     r"|form|record|history|kanban|stage|approvals|timeline|notify|inbox|dashboard|imports"
-    r"|public|admin|market|views|processes)\.[a-z_]+(?:\.[a-z_]+)*\b")
+    r"|public|admin|market|views|processes|sla)\.[a-z_]+(?:\.[a-z_]+)*\b")
 
 
 def untranslated(page: Any) -> list[str]:

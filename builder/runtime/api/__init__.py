@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     from builder.runtime.api.intake import admin_blp as intake_admin_blp
     from builder.runtime.api.intake import hooks_blp, public_blp
     from builder.runtime.api.jobs import blp as jobs_blp
+    from builder.runtime.api.mywork import blp as mywork_blp
     from builder.runtime.api.notifications import admin_blp as deliveries_blp
     from builder.runtime.api.notifications import inbox_blp as notifications_blp
     from builder.runtime.api.records import blp as records_blp
@@ -48,4 +49,5 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(field_types_blp)
     api.register_blueprint(assignment_blp)
     api.register_blueprint(automations_blp)
+    api.register_blueprint(mywork_blp)
     app.register_blueprint(docs_blp)

@@ -18,6 +18,7 @@ export const routes = [
       { path: 'designer', name: 'designer', component: () => import('../views/designer/DesignerHome.vue'), meta: { admin: true, title: 'designer.title' } },
       { path: 'designer/:app', name: 'app-designer', component: () => import('../views/designer/AppDesigner.vue'), meta: { admin: true, title: 'designer.title' } },
       { path: 'admin', name: 'admin', component: () => import('../views/admin/TenantAdmin.vue'), meta: { admin: true, title: 'admin.title' } },
+      { path: 'tasks', name: 'my-tasks', component: () => import('../views/MyTasks.vue'), meta: { title: 'sla.title' } },
       { path: 'approvals', name: 'approvals', component: () => import('../views/ApprovalsInbox.vue'), meta: { title: 'inbox.title' } },
       {
         path: 'apps/:app',

@@ -58,6 +58,11 @@ def test_every_screen_is_translated(page: Page, live_server: str, client: Any, a
                       {"name": "华东制造", "industry": "manufacturing", "email": "a@b.cn"})
     client.patch(f"/api/apps/crm/customer/records/{customer['id']}", headers=admin_headers,
                  json={"version": customer["version"], "data": {"notes": "第二次"}})
+    deal = create(client, admin_headers, "opportunity", {"name": "智能工厂", "customer":
+                                                          customer["id"], "amount": 1000})
+    quote = create(client, admin_headers, "quote", {
+        "opportunity": deal["id"], "list_price": 100, "price": 80,
+        "lines": [{"product": "控制柜", "quantity": 1, "unit_price": 80}]})
     page.add_init_script(f"window.localStorage.setItem('builder.language', '{language}')")
     words = {"zh-CN": {"home": "我的应用", "designer": "应用搭建", "filter": "筛选"},
              "en": {"home": "My apps", "designer": "App designer", "filter": "Filter"}}[language]
@@ -122,6 +127,22 @@ def test_every_screen_is_translated(page: Page, live_server: str, client: Any, a
         check(page, language, screen, shots)
     page.goto(f"{live_server}/apps/crm/customer/{customer['id']}")
     expect(page.get_by_test_id("history-update")).to_be_visible()
+    page.goto(f"{live_server}/apps/crm/opportunity/{deal['id']}")
+    expect(page.get_by_test_id("stage-bar-funnel")).to_be_visible()
+    check(page, language, "opportunity-record", shots)
+    page.get_by_test_id("stage-proposal").click()  # refused: no survey report yet
+    expect(page.get_by_test_id("stage-refused")).to_be_visible()
+    check(page, language, "stage-refused", shots)
+    page.get_by_test_id("stage-refused-ok").click()
+    page.goto(f"{live_server}/apps/crm/quote/{quote['id']}")
+    expect(page.get_by_test_id("approval-panel")).to_be_visible()
+    expect(page.get_by_test_id("subtable-view-lines")).to_be_visible()
+    check(page, language, "quote-record", shots)
+    page.goto(f"{live_server}/apps/crm/customer")
+    overlay("import", "open-import", "import-dialog")
+    page.goto(f"{live_server}/tasks")
+    expect(page.locator("h1")).to_be_visible()
+    check(page, language, "my-tasks", shots)
 
     page.goto(f"{live_server}/approvals")
     expect(page.get_by_test_id("inbox-count")).to_be_visible()

@@ -101,10 +101,13 @@ export function prune(node) {
   return node
 }
 
-/** The process lists of a definition, cleaned for saving (in place). */
+/** The process lists of a definition, cleaned for saving (in place); empty lists are
+ * left out, so that opening an editor does not count as a change. */
 export function cleanProcesses(definition) {
-  for (const name of PROCESS_LISTS) {
-    if (Array.isArray(definition[name])) definition[name] = definition[name].map(prune)
+  for (const name of [...PROCESS_LISTS, 'roles']) {
+    if (!Array.isArray(definition[name])) continue
+    if (definition[name].length) definition[name] = definition[name].map(prune)
+    else delete definition[name]
   }
   return definition
 }

@@ -148,10 +148,14 @@ def seed_demo(app: Flask, admin_password: str | None = None) -> list[tuple[str, 
                                                     Team.key == "sales"))
     if sales is None:
         service.create_team(tenant, "sales", "Sales", manager=admin, members=[rep])
-    starter = Path(app.config["BUILDER"].market_dir) / "crm_starter" / "app.json"
-    if starter.exists():
+    if (Path(app.config["BUILDER"].market_dir) / "crm_starter").is_dir():
         db.session.flush()
-        designer.ensure_published(tenant.id, json.loads(starter.read_text("utf-8")), admin.id)
+        from builder.market import catalog, installer
+
+        package = catalog.get_package("crm_starter")
+        taken = any(designer.find_app(tenant.id, str(d.get("key"))) for d in package.apps())
+        if catalog.find_install(tenant.id, package.key) is not None or not taken:
+            installer.install(tenant, package, admin, demo_data=True)
     return [(tenant.slug, admin.username, admin_pw), (tenant.slug, rep.username, rep_pw)]
 
 
@@ -320,6 +324,16 @@ def role_create(ctx: click.Context, key: str, tenant_slug: str, title_zh: str | 
         message = _t("cli.role.created", code=role.key, tenant=tenant.slug)
     click.echo(message)
 
+
+def _add_market_commands() -> None:
+    from builder.market.commands import market_group, tenant_commands
+
+    main.add_command(market_group)
+    for command in tenant_commands:
+        tenant_group.add_command(command)
+
+
+_add_market_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -6,6 +6,7 @@ Add one import line here for each new models module.
 from __future__ import annotations
 
 import builder.designer.models
+import builder.market.models
 import builder.platform.models
 import builder.runtime.automation.assignment_models
 import builder.runtime.automation.models
@@ -13,6 +14,7 @@ import builder.runtime.documents.models
 import builder.runtime.intake.models
 import builder.runtime.jobs.models
 import builder.runtime.notify.models
+import builder.runtime.reports.models
 import builder.runtime.storage.models
 import builder.runtime.workflow.approvals_models
 import builder.runtime.workflow.stage_models  # noqa: F401

@@ -28,6 +28,8 @@ class App(db.Model):  # type: ignore[name-defined]
     live_revision: Mapped[str | None] = mapped_column(sa.String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     created_by: Mapped[int | None] = mapped_column(sa.Integer)
+    #: set when the market uninstalled the app: hidden everywhere, tables and data kept
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class AppVersion(db.Model):  # type: ignore[name-defined]

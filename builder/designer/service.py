@@ -26,14 +26,22 @@ from builder.schema.validate import validate_definition
 
 
 def list_apps(tenant_id: int) -> list[App]:
+    """The tenant's apps, without those the market uninstalled."""
     return list(db.session.scalars(
-        sa.select(App).where(App.tenant_id == tenant_id).order_by(App.key)))
+        sa.select(App).where(App.tenant_id == tenant_id, App.uninstalled_at.is_(None))
+        .order_by(App.key)))
+
+
+def find_app(tenant_id: int, app_key: str) -> App | None:
+    """The app with this key, uninstalled or not (the key stays taken either way)."""
+    return db.session.scalars(
+        sa.select(App).where(App.tenant_id == tenant_id, App.key == app_key)).one_or_none()
 
 
 def get_app(tenant_id: int, app_key: str) -> App:
-    app = db.session.scalars(
-        sa.select(App).where(App.tenant_id == tenant_id, App.key == app_key)).one_or_none()
-    if app is None:
+    """The app with this key, or ``NotFound`` (also for an uninstalled app)."""
+    app = find_app(tenant_id, app_key)
+    if app is None or app.uninstalled_at is not None:
         raise NotFound(gettext("designer.error.app_not_found", app=app_key))
     return app
 
@@ -67,9 +75,7 @@ def live_app(tenant_id: int, app_key: str) -> tuple[App, dict[str, Any]]:
 def import_app(tenant_id: int, definition: Any, user_id: int | None) -> App:
     """Create an app from a definition; it becomes the draft, to be planned and published."""
     normalized = validate_definition(definition)
-    existing = db.session.scalars(sa.select(App).where(
-        App.tenant_id == tenant_id, App.key == normalized["key"])).one_or_none()
-    if existing is not None:
+    if find_app(tenant_id, normalized["key"]) is not None:
         raise Conflict(gettext("designer.error.app_exists", app=normalized["key"]),
                        [Problem("key", gettext("designer.error.app_exists",
                                                app=normalized["key"]), "duplicate")])
@@ -137,6 +143,12 @@ def on_publish(name: str) -> Callable[[PublishListener], PublishListener]:
     return add
 
 
+def publish_definition(app: App, definition: Any, user_id: int | None) -> AppVersion:
+    """Validate and publish ``definition`` as the app's next version (the market's upgrades
+    publish a merged definition this way); any draft is replaced by it."""
+    return _publish(app, validate_definition(definition), user_id)
+
+
 def _publish(app: App, definition: dict[str, Any], user_id: int | None) -> AppVersion:
     storage_plan: Plan = make_plan(app.tenant_id, app.id, definition)
     schema_editor.apply(storage_plan, app.id, definition)
@@ -183,8 +195,7 @@ def rollback(tenant_id: int, app_key: str, number: int, user_id: int | None) -> 
 def ensure_published(tenant_id: int, definition: Any, user_id: int | None) -> App:
     """Import and publish a definition unless the tenant already has an app with its key."""
     key = definition.get("key") if isinstance(definition, Mapping) else None
-    existing = db.session.scalars(sa.select(App).where(
-        App.tenant_id == tenant_id, App.key == key)).one_or_none()
+    existing = find_app(tenant_id, str(key))
     if existing is not None:
         return existing
     app = import_app(tenant_id, definition, user_id)

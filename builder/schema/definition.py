@@ -42,6 +42,7 @@ from builder.schema.processes import (
     SlaPolicySchema,
     StageFlowSchema,
 )
+from builder.schema.reports import AlertSchema, ReportSchema
 
 FORMAT = 1
 VERSION = re.compile(r"\d+\.\d+\.\d+")
@@ -321,6 +322,8 @@ class AppSchema(StrictSchema):
     print_templates = many(PrintTemplateSchema)
     public_forms = many(PublicFormSchema)
     inbound_webhooks = many(InboundWebhookSchema)
+    alerts = many(AlertSchema)
+    reports = many(ReportSchema)
 
 
 __all__ = [

@@ -46,6 +46,8 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("roles", "role", ()),
     ("public_forms", "public_form", ()),
     ("inbound_webhooks", "inbound_webhook", ()),
+    ("alerts", "alert", ()),
+    ("reports", "report", ()),
 )
 ORDER = "order"
 

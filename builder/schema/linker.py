@@ -147,7 +147,12 @@ class Linker:
     # -- the passes -----------------------------------------------------------------------
 
     def run(self) -> list[Problem]:
-        from builder.schema import linker_documents, linker_intake, linker_processes
+        from builder.schema import (
+            linker_documents,
+            linker_intake,
+            linker_processes,
+            linker_reports,
+        )
 
         self.collect()
         self.link_entities()
@@ -158,6 +163,7 @@ class Linker:
         self.link_dashboards()
         self.link_roles()
         linker_documents.link_documents(self)
+        linker_reports.link_reports(self)
         return self.problems
 
     def collect(self) -> None:

@@ -21,6 +21,14 @@ with ``record_hooks.on(event_name, listener_name)``. They run in the emitter's t
 
 Reads are events too (``read``), emitted when a person opens a record (not for internal
 reads), so that "opened by its owner" and "not opened within N hours" can be tracked.
+
+Loading data is not a person's edit: the market's seed and demo records and the records
+an import or a tenant clone copies are written inside ``loading(engine)``. There, guards,
+listeners and process-event subscribers do not run unless registered with
+``on_load=True``: no approval starts, no automation or assignment fires, no stage rule
+refuses a record seeded at a later stage. Field validation still applies. A hook that
+keeps derived data in step with every write (a counter, a search index) registers with
+``on_load=True``.
 """
 
 from __future__ import annotations
@@ -117,6 +125,8 @@ class _Entry:
     priority: int
     name: str
     func: Hook = field(compare=False)
+    #: runs for loaded data too (see ``loading``)
+    on_load: bool = field(default=False, compare=False)
 
 
 class RecordHooks:
@@ -126,28 +136,38 @@ class RecordHooks:
         self._guards: list[_Entry] = []
         self._listeners: list[_Entry] = []
         self._subscribers: dict[str, dict[str, ProcessHook]] = {}
+        #: (event, name) of the subscribers that also see events of loaded data
+        self._load_subscribers: set[tuple[str, str]] = set()
 
-    def guard(self, name: str, priority: int = 100) -> Callable[[Hook], Hook]:
-        return self._adder(self._guards, name, priority)
+    def guard(self, name: str, priority: int = 100, *, on_load: bool = False
+              ) -> Callable[[Hook], Hook]:
+        return self._adder(self._guards, name, priority, on_load)
 
-    def listener(self, name: str, priority: int = 100) -> Callable[[Hook], Hook]:
-        return self._adder(self._listeners, name, priority)
+    def listener(self, name: str, priority: int = 100, *, on_load: bool = False
+                 ) -> Callable[[Hook], Hook]:
+        return self._adder(self._listeners, name, priority, on_load)
 
     @staticmethod
-    def _adder(entries: list[_Entry], name: str, priority: int) -> Callable[[Hook], Hook]:
+    def _adder(entries: list[_Entry], name: str, priority: int,
+               on_load: bool) -> Callable[[Hook], Hook]:
         def add(func: Hook) -> Hook:
             entries[:] = [e for e in entries if e.name != name]
-            entries.append(_Entry(priority, name, func))
+            entries.append(_Entry(priority, name, func, on_load))
             entries.sort()
             return func
 
         return add
 
-    def on(self, event: str, name: str) -> Callable[[ProcessHook], ProcessHook]:
+    def on(self, event: str, name: str, *, on_load: bool = False
+           ) -> Callable[[ProcessHook], ProcessHook]:
         """Subscribe ``name`` to the process event ``event``."""
 
         def add(func: ProcessHook) -> ProcessHook:
             self._subscribers.setdefault(event, {})[name] = func
+            if on_load:
+                self._load_subscribers.add((event, name))
+            else:
+                self._load_subscribers.discard((event, name))
             return func
 
         return add
@@ -157,25 +177,34 @@ class RecordHooks:
         self._listeners[:] = [e for e in self._listeners if e.name != name]
         for subscribers in self._subscribers.values():
             subscribers.pop(name, None)
+        self._load_subscribers = {k for k in self._load_subscribers if k[1] != name}
 
     def emit(self, event: ProcessEvent) -> None:
         """Tell the subscribers of ``event.name``, in the caller's transaction."""
+        loading = _loading.get()
         with _nested():
-            for func in list(self._subscribers.get(event.name, {}).values()):
-                func(event)
+            for name, func in list(self._subscribers.get(event.name, {}).items()):
+                if not loading or (event.name, name) in self._load_subscribers:
+                    func(event)
 
     @property
     def has_listeners(self) -> bool:
         return bool(self._listeners)
 
     def check(self, change: RecordChange) -> None:
-        for entry in list(self._guards):
+        for entry in _active(self._guards):
             entry.func(change)
 
     def notify(self, change: RecordChange) -> None:
         with _nested():
-            for entry in list(self._listeners):
+            for entry in _active(self._listeners):
                 entry.func(change)
+
+
+def _active(entries: list[_Entry]) -> list[_Entry]:
+    if _loading.get():
+        return [e for e in entries if e.on_load]
+    return list(entries)
 
 
 record_hooks = RecordHooks()
@@ -183,6 +212,8 @@ record_hooks = RecordHooks()
 _engine: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "builder.records.engine", default=None)
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("builder.records.depth", default=0)
+_loading: contextvars.ContextVar[bool] = contextvars.ContextVar("builder.records.loading",
+                                                               default=False)
 
 
 class TooDeep(AppError):
@@ -205,6 +236,23 @@ def acting(engine: str) -> Iterator[None]:
         yield
     finally:
         _engine.reset(token)
+
+
+def is_loading() -> bool:
+    """Whether the running writes load data (see ``loading``) rather than edit it."""
+    return _loading.get()
+
+
+@contextmanager
+def loading(engine: str) -> Iterator[None]:
+    """Mark the writes made inside as data loaded by ``engine`` (seeding, importing,
+    cloning): only hooks registered with ``on_load=True`` see them."""
+    token = _loading.set(True)
+    try:
+        with acting(engine):
+            yield
+    finally:
+        _loading.reset(token)
 
 
 @contextmanager

@@ -215,3 +215,18 @@ def purge(tenant_id: int, app_id: int, entity_key: str, field_key: str | None = 
         dropped += 1
     db.session.flush()
     return dropped
+
+
+def drop_app(tenant_id: int, app_id: int) -> int:
+    """Drop every table of an app with its storage metadata (a purged uninstall); returns
+    how many tables were dropped. Runs in the caller's transaction like everything here."""
+    editor = _Editor(tenant_id, app_id, {})
+    tables = list(db.session.scalars(sa.select(EntityTable).where(EntityTable.app_id == app_id)))
+    for table in tables:
+        schema, name = editor.location(table)
+        qualified = f'"{schema}"."{name}"' if schema else f'"{name}"'
+        editor.conn.execute(sa.text(f"DROP TABLE IF EXISTS {qualified}"))
+        db.session.execute(sa.delete(FieldColumn).where(FieldColumn.entity_table_id == table.id))
+        db.session.delete(table)
+    db.session.flush()
+    return len(tables)

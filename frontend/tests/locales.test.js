@@ -59,6 +59,7 @@ describe('locales', () => {
       'processes.metric.aggregates': ['count', 'distinct_count', 'sum', 'avg', 'min', 'max', 'median', 'ratio'],
       'processes.metric.periods': ['day', 'week', 'month', 'quarter', 'year'],
       'admin.actions': ['read', 'create', 'update', 'delete', 'import', 'export', 'print', 'approve', 'configure'],
+      'market.app_action': ['create', 'restore', 'upgrade', 'unchanged', 'uninstall', 'purge'],
       'admin.scopes': ['all', 'own', 'team', 'managed'],
       'processes.dashboard.types': ['number', 'bar', 'line', 'pie', 'funnel', 'leaderboard', 'heatmap', 'target'],
     }

@@ -105,7 +105,7 @@ def test_every_screen_is_translated(page: Page, live_server: str, client: Any, a
         check(page, language, f"designer-{tab}", shots)
 
     page.goto(f"{live_server}/admin")
-    for tab in ("users", "roles", "teams"):
+    for tab in ("users", "roles", "transfer", "teams"):
         page.locator(f"#tab-{tab}").click()
         check(page, language, f"admin-{tab}", shots)
 
@@ -140,6 +140,15 @@ def test_every_screen_is_translated(page: Page, live_server: str, client: Any, a
     check(page, language, "quote-record", shots)
     page.goto(f"{live_server}/apps/crm/customer")
     overlay("import", "open-import", "import-dialog")
+    page.goto(f"{live_server}/market")
+    expect(page.get_by_test_id("package-crm_starter")).to_be_visible()
+    check(page, language, "market", shots)
+    page.get_by_test_id("package-install").click()
+    # the app key is taken here (crm), so the plan says why it cannot install
+    expect(page.locator("[data-test=operation-report], [data-test=operation-error]")
+           ).to_be_visible()
+    check(page, language, "market-plan", shots)
+    page.get_by_test_id("operation-close").click()
     page.goto(f"{live_server}/tasks")
     expect(page.locator("h1")).to_be_visible()
     check(page, language, "my-tasks", shots)

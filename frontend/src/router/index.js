@@ -17,6 +17,7 @@ export const routes = [
       { path: '', name: 'home', component: () => import('../views/HomeView.vue'), meta: { title: 'home.title' } },
       { path: 'designer', name: 'designer', component: () => import('../views/designer/DesignerHome.vue'), meta: { admin: true, title: 'designer.title' } },
       { path: 'designer/:app', name: 'app-designer', component: () => import('../views/designer/AppDesigner.vue'), meta: { admin: true, title: 'designer.title' } },
+      { path: 'market', name: 'market', component: () => import('../views/admin/MarketView.vue'), meta: { admin: true, title: 'market.title' } },
       { path: 'admin', name: 'admin', component: () => import('../views/admin/TenantAdmin.vue'), meta: { admin: true, title: 'admin.title' } },
       { path: 'tasks', name: 'my-tasks', component: () => import('../views/MyTasks.vue'), meta: { title: 'sla.title' } },
       { path: 'approvals', name: 'approvals', component: () => import('../views/ApprovalsInbox.vue'), meta: { title: 'inbox.title' } },

@@ -8,7 +8,7 @@ from builder import database, platform, webapp
 from builder.config import Config
 from builder.extensions import api, db
 from builder.runtime import api as runtime_api
-from builder.runtime import automation, jobs, reports
+from builder.runtime import automation, effects, jobs, reports
 from builder.runtime.automation import assignment
 from builder.runtime.workflow import approvals_hooks, stage_engine
 
@@ -27,6 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
     jobs.init_app(app)
     approvals_hooks.init_app(app)
     stage_engine.init_app(app)
+    effects.init_app(app)
     webapp.init_app(app)
     assignment.init_app(app)
     automation.init_app(app)

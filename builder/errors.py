@@ -15,14 +15,20 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong, and where: ``path`` is a JSON path or a field key."""
+    """One thing wrong, and where: ``path`` is a JSON path or a field key; ``record`` the
+    id of an existing record the problem is about (the one already holding a unique
+    value), so a client can open it."""
 
     path: str
     message: str
     code: str = "invalid"
+    record: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "message": self.message, "code": self.code}
+        found: dict[str, Any] = {"path": self.path, "message": self.message, "code": self.code}
+        if self.record is not None:
+            found["record"] = self.record
+        return found
 
 
 @dataclass

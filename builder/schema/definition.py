@@ -33,6 +33,7 @@ from builder.schema.common import (
     many,
 )
 from builder.schema.documents import PrintTemplateSchema
+from builder.schema.effects import EffectSchema, ThresholdSchema
 from builder.schema.field_types import field_type_registry
 from builder.schema.intake import InboundWebhookSchema, PublicFormSchema
 from builder.schema.processes import (
@@ -320,6 +321,8 @@ class AppSchema(StrictSchema):
     dashboards = many(DashboardSchema)
     roles = many(RoleSchema)
     print_templates = many(PrintTemplateSchema)
+    effects = many(EffectSchema)
+    thresholds = many(ThresholdSchema)
     public_forms = many(PublicFormSchema)
     inbound_webhooks = many(InboundWebhookSchema)
     alerts = many(AlertSchema)

@@ -44,6 +44,8 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("metrics", "metric", ()),
     ("dashboards", "dashboard", ()),
     ("roles", "role", ()),
+    ("effects", "effect", ()),
+    ("thresholds", "threshold", ()),
     ("public_forms", "public_form", ()),
     ("inbound_webhooks", "inbound_webhook", ()),
     ("alerts", "alert", ()),

@@ -149,6 +149,7 @@ class Linker:
     def run(self) -> list[Problem]:
         from builder.schema import (
             linker_documents,
+            linker_effects,
             linker_intake,
             linker_processes,
             linker_reports,
@@ -163,6 +164,7 @@ class Linker:
         self.link_dashboards()
         self.link_roles()
         linker_documents.link_documents(self)
+        linker_effects.link_effects(self)
         linker_reports.link_reports(self)
         return self.problems
 

@@ -91,6 +91,18 @@ _cache: dict[tuple[int, str], AppProcesses] = {}
 _lock = threading.Lock()
 
 
+def live_store(tenant_id: int, app_key: str, entity: str) -> EntityStore | None:
+    """The live store of an entity, or ``None`` when its app or entity is gone (a timer
+    set under an earlier definition)."""
+    from builder.errors import NotFound
+    from builder.runtime.storage.tables import entity_store
+
+    try:
+        return entity_store(tenant_id, app_key, entity)
+    except NotFound:
+        return None
+
+
 def processes_of(store: EntityStore) -> AppProcesses:
     """The automations and SLA policies of the store's app, cached per app revision."""
     if not store.revision:

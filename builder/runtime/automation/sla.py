@@ -22,12 +22,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from builder.errors import NotFound
 from builder.extensions import db
 from builder.i18n import gettext
 from builder.runtime.automation import related
 from builder.runtime.automation.context import iso, matches, now, rule_data, tenant_timezone
-from builder.runtime.automation.definitions import AppProcesses, SlaPolicy, processes_of
+from builder.runtime.automation.definitions import (
+    AppProcesses,
+    SlaPolicy,
+    live_store,
+    processes_of,
+)
 from builder.runtime.automation.models import (
     CANCELLED,
     MET,
@@ -48,7 +52,7 @@ from builder.runtime.records.events import (
     RecordChange,
     record_hooks,
 )
-from builder.runtime.storage.tables import EntityStore, entity_store, sibling_stores
+from builder.runtime.storage.tables import EntityStore, sibling_stores
 
 TIMER_KIND = "sla.escalate"
 LISTENER = "automation.sla"
@@ -212,9 +216,8 @@ def escalate(timer: DueTimer) -> None:
     """A step's timer fired: queue its action as a run, unless the clock stopped or
     restarted, or the stop condition holds by now (then the clock is met)."""
     payload = timer.payload
-    try:
-        store = entity_store(timer.tenant_id, payload["app"], payload["entity"])
-    except NotFound:
+    store = live_store(timer.tenant_id, payload["app"], payload["entity"])
+    if store is None:
         return
     policy = processes_of(store).policies.get(payload["policy"])
     if policy is None or _step(policy, payload["step"]) is None:

@@ -19,7 +19,14 @@ from builder.runtime.documents.sheets import write_xlsx
 from builder.runtime.insight import widgets as _widgets  # noqa: F401  (registers types)
 from builder.runtime.insight.metrics import InsightContext
 from builder.runtime.insight.periods import DEFAULT_ZONE, today
-from builder.runtime.insight.widgets import bad_point, basic, funnel, targets, widget_registry  # noqa: F401
+from builder.runtime.insight.widgets import (  # noqa: F401  (registers types)
+    bad_point,
+    basic,
+    funnel,
+    punchcard,
+    targets,
+    widget_registry,
+)
 from builder.runtime.query.listing import ListQuery
 from builder.runtime.records import RecordService
 from builder.runtime.storage.tables import load_stores

@@ -170,6 +170,19 @@ class MetricQuery:
             raise _invalid("group_by", "insight.error.bad_group", field=group.field)
         return ref.expr
 
+    def aggregate_column(self) -> Any:
+        """The metric's SQL aggregate (not for ``ratio`` and ``median``, which take more
+        than one expression)."""
+        value = self._value_column()
+        return {
+            "count": lambda: sa.func.count(),
+            "distinct_count": lambda: sa.func.count(sa.distinct(value)),
+            "sum": lambda: sa.func.sum(value),
+            "avg": lambda: sa.func.avg(value),
+            "min": lambda: sa.func.min(value),
+            "max": lambda: sa.func.max(value),
+        }[self.aggregate]()
+
     def values(self, window: Window | None = None, group: Group = Group(),
                extra: Any = None) -> dict[Any, Any]:
         """The metric per group value (``None`` key without grouping)."""
@@ -181,15 +194,7 @@ class MetricQuery:
         grouped = None if group.none else self._group_column(group).label("g")
         if self.aggregate == "median":
             return self._median(where, grouped)
-        value = self._value_column()
-        aggregate = {
-            "count": lambda: sa.func.count(),
-            "distinct_count": lambda: sa.func.count(sa.distinct(value)),
-            "sum": lambda: sa.func.sum(value),
-            "avg": lambda: sa.func.avg(value),
-            "min": lambda: sa.func.min(value),
-            "max": lambda: sa.func.max(value),
-        }[self.aggregate]()
+        aggregate = self.aggregate_column()
         columns = [aggregate.label("v")] + ([grouped] if grouped is not None else [])
         statement = sa.select(*columns).select_from(self.store.table).where(*where)
         if grouped is not None:

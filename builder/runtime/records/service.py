@@ -23,6 +23,8 @@ from builder.errors import Conflict, NotFound, Problem, ValidationFailed
 from builder.extensions import db
 from builder.i18n import gettext
 from builder.runtime.records import audit, events, rows
+from builder.runtime.records.adjust import Adjusted, Bound
+from builder.runtime.records.adjust import adjust as adjust_record
 from builder.runtime.records.autonumber import next_code
 from builder.runtime.records.validation import Prepared, Validator
 from builder.runtime.storage.tables import EntityStore, sibling_stores
@@ -214,6 +216,23 @@ class RecordService:
     def restore(self, record_id: int, version: int | None = None) -> dict[str, Any]:
         """Bring back a deleted record and the sub-table rows deleted with it."""
         return self._set_deleted(record_id, False, version)
+
+    def adjust(self, record_id: int, field: str, delta: float, *, low: Bound = None,
+               high: Bound = None, override: str | None = None) -> Adjusted:
+        """Add ``delta`` to the number ``field`` of a record in one conditional UPDATE,
+        refused (``applied`` false, nothing written) when the result would leave
+        ``[low, high]`` unless the ``override`` flag is set, or when the record is gone
+        (``missing``); audited and announced to the
+        listeners like any update. For engines keeping counters and stock exact under
+        concurrency; no access check (engines write on their own account)."""
+        try:
+            result = adjust_record(self, record_id, field, delta, utcnow(), low, high,
+                                   override)
+            self._done()
+        except BaseException:
+            db.session.rollback()
+            raise
+        return result
 
     def open(self, record_id: int) -> dict[str, Any]:
         """The record as a person opens it: like ``get``, and a ``read`` event for the

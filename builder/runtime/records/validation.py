@@ -33,7 +33,7 @@ from builder.errors import Problem, ValidationFailed
 from builder.extensions import db
 from builder.i18n import gettext, localized
 from builder.platform.models import User
-from builder.runtime.records import events, files, rows
+from builder.runtime.records import events, files, linkage, rows
 from builder.runtime.records.counts import with_counts
 from builder.runtime.records.formulas import compute_formulas, default_value, rule_data
 from builder.runtime.rules.evaluator import RuleError, evaluate, truthy
@@ -141,6 +141,8 @@ class Validator:
             if field_type.computed:
                 continue
             try:
+                if field_def["type"] == "relation":
+                    raw = linkage.resolve_reference(self.stores, field_def, raw)
                 parsed = field_type.parse(raw, field_def)
             except FieldValueError as exc:
                 self.problems.append(Problem(f"{path}{key}", exc.message(),
@@ -167,6 +169,9 @@ class Validator:
                 given[key] = value
             values[key] = value
             record[key] = rows.field_json(store, key, value)
+        for problem in linkage.link(self.stores, store, data, given, values, record, existing,
+                                    path):
+            self.problems.append(problem)
         prepared = Prepared(store, path, existing, before, values, record, defaults=defaults)
         self._prepare_children(prepared, subtable_input, context)
         compute_formulas(store.fields, values, record, context)
@@ -239,9 +244,14 @@ class Validator:
             if parent.existing is not None:
                 current = rows.fetch_children(child, [parent.existing["id"]]).get(
                     parent.existing["id"], [])
+            inherited = linkage.inherited(parent.store, child, field_def, parent.values)
             if key not in subtable_input:
-                parent.record[key] = (parent.before or {}).get(key, [])
-                continue
+                if not current or not linkage.inheritance_changed(
+                        parent.store, field_def, parent.values, parent.existing):
+                    parent.record[key] = (parent.before or {}).get(key, [])
+                    continue
+                # the rows carry fields of their record: keep them in step
+                subtable_input = {**subtable_input, key: [{"id": r["id"]} for r in current]}
             by_id = {row["id"]: row for row in current}
             before_by_id = {r["id"]: r for r in (parent.before or {}).get(key, [])}
             items: list[Prepared] = []
@@ -256,9 +266,11 @@ class Validator:
                         self.add(f"{item_path}id", "records.error.child_not_found", "not_found")
                         continue
                     kept.add(item_id)
+                if inherited and isinstance(item, Mapping):
+                    item = {**item, **inherited}
                 prepared = self.prepare(child, item, existing=existing,
                                         before=before_by_id.get(item_id) if existing else None,
-                                        path=item_path)
+                                        path=item_path, trusted=frozenset(inherited))
                 if prepared is not None:
                     items.append(prepared)
             removed = [row for row in current if row["id"] not in kept]
@@ -273,7 +285,12 @@ class Validator:
         data = rule_data(prepared.record, context)
         for key, field_def in store.fields.items():
             field_type = field_type_registry.get(field_def["type"])
-            if field_type.computed or self.hidden(store, key, data):
+            if field_type.computed:
+                if field_def.get("unique") and values.get(key) is not None and \
+                        key in store.columns:  # a unique formula (a composite key)
+                    self._check_unique(store, key, values[key], prepared, f"{path}{key}")
+                continue
+            if self.hidden(store, key, data):
                 continue
             required = bool(field_def.get("required"))
             if not required and field_def.get("required_when") is not None:
@@ -395,8 +412,12 @@ class Validator:
                                                   store.table.c.deleted == sa.false())
         if prepared.existing is not None:
             query = query.where(store.table.c.id != prepared.existing["id"])
-        if db.session.execute(query.limit(1)).first() is not None:
-            self.add(path, "records.error.not_unique", "unique", other="")
+        holder = db.session.execute(query.limit(1)).first()
+        if holder is not None:
+            # only a signed-in user learns which record (not a public form's visitor)
+            self.problems.append(linkage.unique_clash(store, int(holder.id), path)
+                                 if self.context.get("$user") else
+                                 Problem(path, gettext("records.error.not_unique"), "unique"))
 
     def _check_user(self, value: Any, path: str) -> None:
         found = isinstance(value, int) and 0 < value <= MAX_USER_ID and db.session.execute(

@@ -61,10 +61,13 @@ class UserType(FieldType):
 
 @field_type_registry.register
 class RelationType(FieldType):
+    """A record of another entity. ``lookup`` finds it from a field of this record (a
+    scanned barcode), ``fill`` copies its fields here (``builder.runtime.records.linkage``)."""
+
     type = "relation"
     kind = "id"
     indexed = True
-    properties = ("entity",)
+    properties = ("entity", "lookup", "fill")
 
     def column_type(self, field: Mapping[str, Any]) -> sa.types.TypeEngine[Any]:
         return sa.BigInteger()
@@ -73,7 +76,51 @@ class RelationType(FieldType):
         return _as_id(value)
 
     def lint(self, field: Mapping[str, Any], ctx: LintContext) -> list[Problem]:
-        return _lint_target(field, ctx)
+        problems = _lint_target(field, ctx)
+        if problems:
+            return problems
+        return lint_linkage(field, ctx)
+
+
+def _fields_of(ctx: LintContext, entity_key: Any) -> dict[str, Mapping[str, Any]]:
+    for entity in ctx.app.get("entities") or []:
+        if isinstance(entity, Mapping) and entity.get("key") == entity_key:
+            return {f["key"]: f for f in entity.get("fields") or []
+                    if isinstance(f, Mapping) and isinstance(f.get("key"), str)}
+    return {}
+
+
+def lint_linkage(field: Mapping[str, Any], ctx: LintContext) -> list[Problem]:
+    """``lookup: {field, from}``: a unique field of the related entity and another field
+    of this one; ``fill``: fields of this entity ← fields of the related one."""
+    problems: list[Problem] = []
+    own = _fields_of(ctx, ctx.entity.get("key"))
+    related = _fields_of(ctx, field.get("entity"))
+    lookup = field.get("lookup")
+    if lookup is not None:
+        if not isinstance(lookup, Mapping) or set(lookup) != {"field", "from"}:
+            return [ctx.problem("lookup", "schema.error.lookup_shape")]
+        target = related.get(str(lookup["field"]))
+        if target is None or not target.get("unique"):
+            problems.append(ctx.problem("lookup.field", "schema.error.lookup_not_unique",
+                                        field=lookup["field"]))
+        if lookup["from"] not in own or lookup["from"] == field.get("key"):
+            problems.append(ctx.problem("lookup.from", "schema.error.unknown_field",
+                                        field=lookup["from"], entity=ctx.entity.get("key")))
+    fill = field.get("fill")
+    if fill is not None:
+        if not isinstance(fill, Mapping):
+            return [*problems, ctx.problem("fill", "schema.error.not_object")]
+        for mine, theirs in fill.items():
+            target = own.get(mine)
+            if target is None or mine == field.get("key") or \
+                    target.get("type") in NOT_COPIED:
+                problems.append(ctx.problem(f"fill.{mine}", "schema.error.unknown_field",
+                                            field=mine, entity=ctx.entity.get("key")))
+            if not isinstance(theirs, str) or theirs not in related:
+                problems.append(ctx.problem(f"fill.{mine}", "schema.error.unknown_field",
+                                            field=theirs, entity=field.get("entity")))
+    return problems
 
 
 @field_type_registry.register
@@ -87,7 +134,7 @@ class SubTableType(FieldType):
     type = "subtable"
     kind = "list"
     has_column = False
-    properties = ("entity",)
+    properties = ("entity", "inherit")
 
     def parse(self, value: Any, field: Mapping[str, Any]) -> Any:
         if value is None:
@@ -104,4 +151,30 @@ class SubTableType(FieldType):
         if target == ctx.entity.get("key"):
             return [ctx.problem("entity", "schema.error.subtable_cycle",
                                 cycle=f"{target} → {target}")]
+        return _lint_inherit(field, ctx)
+
+
+#: types whose values are not stored fields a row can take from its record
+NOT_COPIED = ("subtable", "formula", "autonumber")
+
+
+def _lint_inherit(field: Mapping[str, Any], ctx: LintContext) -> list[Problem]:
+    """``inherit``: fields of the rows ← stored fields of the record."""
+    spec = field.get("inherit")
+    if spec is None:
         return []
+    if not isinstance(spec, Mapping):
+        return [ctx.problem("inherit", "schema.error.not_object")]
+    rows_fields = _fields_of(ctx, field.get("entity"))
+    own = _fields_of(ctx, ctx.entity.get("key"))
+    problems = []
+    for mine, theirs in spec.items():
+        row_field = rows_fields.get(mine)
+        if row_field is None or row_field.get("type") in NOT_COPIED:
+            problems.append(ctx.problem(f"inherit.{mine}", "schema.error.unknown_field",
+                                        field=mine, entity=field.get("entity")))
+        source = own.get(theirs) if isinstance(theirs, str) else None
+        if source is None or source.get("type") in NOT_COPIED:
+            problems.append(ctx.problem(f"inherit.{mine}", "schema.error.unknown_field",
+                                        field=theirs, entity=ctx.entity.get("key")))
+    return problems

@@ -194,3 +194,21 @@ def test_timed_triggers_are_checked_at_publish(client: Any, admin_headers: Any) 
         "automations[2].trigger.days": "param_positive",
         "automations[2].trigger.activity[1]": "bad_activity",
         "automations[3].trigger.hours": "param_required"}
+
+
+def test_a_new_date_automation_arms_the_records_already_there(
+        client: Any, admin_headers: Any, move: Any, run_jobs: Any) -> None:
+    setup(client, admin_headers)
+    future = new_lead(client, admin_headers, name="下周跟进", next_touch="2026-09-25")
+    new_lead(client, admin_headers, name="已过期", next_touch="2026-09-20")
+    new_lead(client, admin_headers, name="无日期")
+    definition = sales_app([automation(
+        "touch_day", {"type": "date_reached", "field": "next_touch"}, TASK)])
+    client.put(f"/api/apps/{APP}/draft", json={"definition": definition}, headers=admin_headers)
+    assert client.post(f"/api/apps/{APP}/publish", headers=admin_headers).status_code == 200
+    run_jobs()
+    move(datetime(2026, 9, 25, 8, 59, tzinfo=SH))
+    assert list_records(client, admin_headers, "task") == []
+    move(datetime(2026, 9, 25, 9, 0, tzinfo=SH))
+    assert [(t["title"], t["lead"]) for t in list_records(client, admin_headers, "task")] == [
+        ("唤醒：下周跟进", future["id"])]

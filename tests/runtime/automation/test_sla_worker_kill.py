@@ -26,28 +26,16 @@ import pytest
 import sqlalchemy as sa
 
 from builder import clock
-from builder.database import is_sqlite
 from builder.extensions import db
-from builder.runtime import jobs
 from builder.runtime.automation.models import AutomationRun
 from builder.runtime.jobs.models import JobRun, Timer
 from builder.runtime.notify.models import Delivery
 from builder.runtime.storage.tables import entity_store
 from tests.runtime.automation.helpers import APP, get_record, new_lead
 from tests.runtime.automation.test_sla_escalation import inbox, sales_setup
+from tests.runtime.jobs.test_worker_process import ROOT, wait_for, worker_env
 
-ROOT = Path(__file__).resolve().parents[3]
 MONDAY = datetime(2026, 9, 21, tzinfo=ZoneInfo("Asia/Shanghai"))
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 90.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def descendants(pid: int) -> list[int]:
@@ -105,18 +93,7 @@ class Worker:
 
 @pytest.fixture
 def start_worker(app: Any, tmp_path: Path) -> Iterator[Callable[[], Worker]]:
-    transport = jobs.get_jobs(app)
-    if not transport.uses_redis or is_sqlite():
-        pytest.skip("needs PostgreSQL and Redis (TEST_DATABASE_URL and REDIS_URL)")
-    config = app.config["BUILDER"]
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("TEST_DATABASE_URL", clock.ENV_VAR)}
-    env.update({
-        "DATABASE_URL": config.database_url, "REDIS_URL": config.redis_url,
-        "REDIS_PREFIX": config.redis_prefix, "BUILDER_INSTANCE": str(tmp_path / "worker"),
-        "SECRET_KEY": "test", "BUILDER_LANG": "en", "SCHEDULER_INTERVAL": "0.3",
-        "JOB_HEARTBEAT_INTERVAL": "0.3", "JOB_STALE_SECONDS": "3",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])})
+    env = worker_env(app, tmp_path)
     started: list[Worker] = []
     with (tmp_path / "workers.log").open("w") as log:
 
@@ -148,6 +125,13 @@ class TableLock:
         taken once per transaction, and this one stays open)."""
         return list(self.connection.execute(sa.text(
             "SELECT DISTINCT pid FROM pg_locks WHERE NOT granted")).scalars())
+
+    def blocked(self, pattern: str) -> list[int]:
+        """Waiting backends whose statement matches ``pattern`` (SQL ``LIKE``)."""
+        self.connection.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+        return list(self.connection.execute(sa.text(
+            "SELECT DISTINCT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid "
+            "WHERE NOT l.granted AND a.query LIKE :pattern"), {"pattern": pattern}).scalars())
 
     def end_sessions(self, pids: list[int]) -> None:
         for pid in pids:
@@ -184,14 +168,14 @@ def step_runs(tenant_id: int) -> list[tuple[str, str]]:
 
 
 def kill_mid_step(start_worker: Callable[[], Worker], lock: TableLock, tenant_id: int,
-                  step: str) -> None:
-    """Start a worker, wait until it blocks inside the step's run, kill it, end its
-    session and release the lock."""
+                  step: str, write: str) -> None:
+    """Start a worker, wait until the step's run blocks on its ``write`` (a ``LIKE``
+    pattern of the statement), kill the worker, end its sessions, release the lock."""
     worker = start_worker()
-    waiting = wait_for(lock.waiters, f"the {step} run to block on its write")
+    wait_for(lambda: lock.blocked(write), f"the {step} run to block on its write")
     assert (f"escalation:{step}", "pending") in step_runs(tenant_id)
     worker.kill()
-    lock.end_sessions(waiting)
+    lock.end_sessions(lock.waiters())
     wait_for(lambda: not lock.waiters(), "the dead worker's session to end")
     assert (f"escalation:{step}", "pending") in step_runs(tenant_id)  # rolled back
     lock.release()
@@ -205,11 +189,12 @@ def test_killed_workers_fire_each_sla_step_exactly_once(
     clock.travel_to(MONDAY + timedelta(hours=10))
     lead = new_lead(client, auth_headers(rep), name="苏州机床")
     tables = [entity_store(tenant.id, APP, "lead").table, Delivery.__table__]
+    update_lead = f"UPDATE %{tables[0].name} SET %"
 
     # 11:30 the reminder: the worker dies while writing the notification
     clock.travel_to(MONDAY + timedelta(hours=11, minutes=30))
     lock = lock_tables(tables)
-    kill_mid_step(start_worker, lock, tenant.id, "remind")
+    kill_mid_step(start_worker, lock, tenant.id, "remind", "INSERT INTO notify_deliveries%")
     assert inbox(client, auth_headers(rep)) == []
     replacement = start_worker()
     wait_for(lambda: ("escalation:remind", "succeeded") in step_runs(tenant.id),
@@ -221,7 +206,7 @@ def test_killed_workers_fire_each_sla_step_exactly_once(
     # 12:00 the red flag: the worker dies while updating the lead
     clock.travel_to(MONDAY + timedelta(hours=12))
     lock = lock_tables(tables)
-    kill_mid_step(start_worker, lock, tenant.id, "flag")
+    kill_mid_step(start_worker, lock, tenant.id, "flag", update_lead)
     assert get_record(client, admin_headers, "lead", lead["id"])["flagged"] is None
     replacement = start_worker()
     wait_for(lambda: ("escalation:flag", "succeeded") in step_runs(tenant.id),
@@ -231,7 +216,7 @@ def test_killed_workers_fire_each_sla_step_exactly_once(
     # 13:00 the reassignment: the worker dies while handing the lead over
     clock.travel_to(MONDAY + timedelta(hours=13))
     lock = lock_tables(tables)
-    kill_mid_step(start_worker, lock, tenant.id, "reassign")
+    kill_mid_step(start_worker, lock, tenant.id, "reassign", update_lead)
     assert get_record(client, admin_headers, "lead", lead["id"])["owner"] == rep.id
     worker = start_worker()
     wait_for(lambda: ("escalation:reassign", "succeeded") in step_runs(tenant.id),

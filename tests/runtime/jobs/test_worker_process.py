@@ -82,8 +82,10 @@ class Workers:
             signal_group(process.pid, signal.SIGKILL)  # the sweeper too
 
 
-@pytest.fixture
-def workers(app, tmp_path: Path) -> Iterator[Workers]:
+def worker_env(app: Any, folder: Path) -> dict[str, str]:
+    """The environment of a worker process on the test's database and Redis prefix, with
+    short sweep, heartbeat and staleness periods; skips without PostgreSQL and Redis.
+    Add ``clock.environ()`` when it starts, so its clock agrees with the test's."""
     transport = jobs.get_jobs(app)
     if not transport.uses_redis or is_sqlite():
         pytest.skip("needs PostgreSQL and Redis (TEST_DATABASE_URL and REDIS_URL)")
@@ -92,11 +94,16 @@ def workers(app, tmp_path: Path) -> Iterator[Workers]:
            if key not in ("TEST_DATABASE_URL", clock.ENV_VAR)}
     env.update({
         "DATABASE_URL": config.database_url, "REDIS_URL": config.redis_url,
-        "REDIS_PREFIX": config.redis_prefix, "BUILDER_INSTANCE": str(tmp_path / "worker"),
+        "REDIS_PREFIX": config.redis_prefix, "BUILDER_INSTANCE": str(folder / "worker"),
         "SECRET_KEY": "test", "BUILDER_LANG": "en", "SCHEDULER_INTERVAL": "0.3",
         "JOB_HEARTBEAT_INTERVAL": "0.3", "JOB_STALE_SECONDS": "3",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]),
-        **clock.environ()})
+        "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])})
+    return env
+
+
+@pytest.fixture
+def workers(app, tmp_path: Path) -> Iterator[Workers]:
+    env = {**worker_env(app, tmp_path), **clock.environ()}
     with (tmp_path / "workers.log").open("w") as log:
         pool = Workers(env, log)
         try:

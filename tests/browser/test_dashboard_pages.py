@@ -1,6 +1,6 @@
 """A dashboard in the browser: ECharts is downloaded only when a dashboard opens; the
-funnel renders, and clicking a stage (on the chart or in its table) or a number lists
-exactly the records behind it."""
+funnel renders, and clicking a stage (on the chart or in its table), a number or a cell of
+the hour × weekday punchcard lists exactly the records behind it."""
 
 from __future__ import annotations
 
@@ -48,6 +48,9 @@ def funnel_app() -> dict[str, Any]:
              "layout": {"x": 6, "y": 1, "w": 6, "h": 2}},
             {"key": "ranking", "type": "leaderboard", "title": title("排行", "Ranking"),
              "metrics": ["amount_sum", "opp_count"], "layout": {"x": 0, "y": 3, "w": 12, "h": 1}},
+            {"key": "when", "type": "punchcard", "title": title("何时新增", "When added"),
+             "metrics": ["opp_count"], "options": {"window": "all"},
+             "layout": {"x": 0, "y": 4, "w": 12, "h": 2}},
         ]}])
 
 
@@ -115,4 +118,23 @@ def test_funnel_and_numbers_drill_to_their_records(page: Page, live_server: str,
     page.go_back()
     page.get_by_test_id("widget-count").get_by_test_id("number-value").click()
     expect(page.get_by_test_id("drill-drawer").get_by_test_id("drill-total")).to_contain_text("6")
+    assert untranslated(page) == []
+
+    # the punchcard: every record was added in the same hour, one dot of six
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("drill-drawer")).to_be_hidden()
+    punchcard = page.get_by_test_id("widget-when").get_by_test_id("chart")
+    punchcard.scroll_into_view_if_needed()
+    expect(punchcard.locator("canvas")).to_have_count(1)
+    page.wait_for_timeout(600)  # the entry animation, as above
+    dot = punchcard.evaluate("""el => {
+        const chart = el.__chart
+        const [x, y, value] = chart.getOption().series[0].data[0].value
+        return [...chart.convertToPixel({ seriesIndex: 0 }, [x, y]), value]
+    }""")
+    assert dot[2] == 6
+    punchcard.click(position={"x": dot[0], "y": dot[1]})
+    expect(page.get_by_test_id("drill-drawer").get_by_test_id("drill-total")).to_contain_text("6")
+    expect(page.get_by_test_id("drill-drawer").locator(".drill-row")).to_have_count(6)
+    shots(page, "drill-punchcard")
     assert untranslated(page) == []

@@ -71,9 +71,11 @@ def test_kanban_refusal_timeline_and_inline_rows(page: Page, live_server: str, c
     page.locator("[data-field=needs_summary] textarea").fill("产线数字化改造，三期")
     page.get_by_test_id("submit-record").click()
     expect(page.get_by_test_id("record-title")).to_have_text("智能工厂项目")
+    expect(page.locator("main")).to_contain_text("产线数字化改造，三期")  # saved and shown
 
     page.get_by_test_id("stage-bar-funnel").get_by_test_id("stage-proposal").click()
-    expect(page.get_by_test_id("stage-proposal")).to_have_attribute("aria-current", "step")
+    expect(page.get_by_test_id("stage-proposal")).to_have_attribute("aria-current", "step",
+                                                                     timeout=15000)
     timeline = page.get_by_test_id("history")
     expect(timeline.get_by_test_id("timeline-stage").first).to_contain_text(
         "从「需求确认」推进到「方案报价」")

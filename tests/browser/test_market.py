@@ -1,6 +1,7 @@
 """A tenant admin installs a market package with its demo data after reading the plan,
-follows the progress, reads the (empty) upgrade report, exports the configuration and
-clones it into another tenant, each planned before it runs."""
+follows the progress, reads the (empty) upgrade report, exports the configuration, sees its
+import here refused by the plan (the app exists), and clones it into another tenant, each
+planned before it runs."""
 
 from __future__ import annotations
 
@@ -48,9 +49,16 @@ def test_install_upgrade_export_and_clone(page: Page, live_server: str, client: 
     with page.expect_download() as download:
         page.get_by_test_id("config-export").click()
     assert download.value.suggested_filename.endswith(".zip")
+    # importing it here is planned first, and refused: this tenant already has the app
+    page.get_by_test_id("config-import-file").set_input_files(download.value.path())
+    dialog = page.get_by_test_id("operation-dialog")
+    expect(dialog.get_by_test_id("operation-error")).to_contain_text("应用标识“crm”在本租户中已被使用")
+    expect(dialog.get_by_test_id("operation-confirm")).to_have_count(0)
+    shots(page, "import-refused")
+    dialog.get_by_test_id("operation-close").click()
+    expect(dialog).to_be_hidden()
     page.get_by_test_id("clone-target").fill("acme-test")
     page.get_by_test_id("clone-plan").click()
-    dialog = page.get_by_test_id("operation-dialog")
     expect(dialog.get_by_test_id("report-app-crm")).to_be_visible()
     shots(page, "clone-plan")
     dialog.get_by_test_id("operation-confirm").click()

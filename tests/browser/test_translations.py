@@ -143,7 +143,7 @@ def test_every_screen_is_translated(page: Page, live_server: str, client: Any, a
     page.goto(f"{live_server}/market")
     expect(page.get_by_test_id("package-crm_starter")).to_be_visible()
     check(page, language, "market", shots)
-    page.get_by_test_id("package-install").click()
+    page.get_by_test_id("package-crm_starter").get_by_test_id("package-install").click()
     # the app key is taken here (crm), so the plan says why it cannot install
     expect(page.locator("[data-test=operation-report], [data-test=operation-error]")
            ).to_be_visible()
@@ -164,3 +164,39 @@ def test_every_screen_is_translated(page: Page, live_server: str, client: Any, a
     page.get_by_test_id("user-menu").click()
     expect(page.get_by_test_id("logout")).to_be_visible()
     check(page, language, "user-menu", shots)
+
+
+def test_chinese_by_default_and_english_on_request(browser: Any, live_server: str, admin: Any,
+                                                   client: Any, admin_headers: dict[str, str],
+                                                   shots: Any) -> None:
+    """Even a browser set to English opens in zh-CN; the switch turns interface, Element
+    Plus and the server's messages to English, and the choice survives a reload."""
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/login")
+        expect(page.get_by_test_id("login-submit")).to_have_text("登录")
+        login(page, live_server, "admin")
+        expect(page.locator("h1")).to_have_text("我的应用")
+        assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
+
+        page.get_by_test_id("language-switch").click()
+        page.get_by_test_id("language-en").click()
+        expect(page.locator("h1")).to_have_text("My apps")
+        expect(page.get_by_test_id("nav-market")).to_have_text("Market")
+        assert page.evaluate("() => document.documentElement.lang") == "en"
+        shots(page, "english")
+        page.reload()
+        expect(page.locator("h1")).to_have_text("My apps")
+        assert untranslated(page) == []
+
+        # the server answers in the chosen language too: a refused install plan
+        publish(client, admin_headers, full_app())
+        page.goto(f"{live_server}/market")
+        page.get_by_test_id("package-crm_starter").get_by_test_id("package-install").click()
+        expect(page.get_by_test_id("operation-error")).to_contain_text("crm")
+        error = page.get_by_test_id("operation-error").inner_text()
+        assert not CJK.search(error), error
+        shots(page, "english-server-error")
+    finally:
+        context.close()

@@ -79,3 +79,26 @@ export function heatmapChart(data, { bucketLabel = (b) => b } = {}) {
     series: [{ type: 'heatmap', data: cells, label: { show: true } }],
   }
 }
+
+/** punchcard: hour of day (x) × weekday (y; one band of seven rows per group), a dot per
+ * cell sized by its value. `weekdayLabel(1..7)` names the days. */
+export function punchcardChart(data, { weekdayLabel = (w) => String(w) } = {}) {
+  const hours = data.hours || []
+  const weekdays = data.weekdays || []
+  const groups = (data.groups || []).length ? data.groups : [{ group: null, label: '' }]
+  const grouped = Boolean(data.group_by)
+  const rows = groups.flatMap((g) => weekdays.map((w) => ({ group: g.group, weekday: w,
+    label: grouped ? `${g.label ?? String(g.group)} · ${weekdayLabel(w)}` : weekdayLabel(w) })))
+  const rowOf = (cell) => rows.findIndex((r) => r.weekday === cell.weekday && (!grouped || r.group === cell.group))
+  const cells = (data.cells || []).filter((c) => c.value).map((cell) => ({
+    value: [hours.indexOf(cell.hour), rowOf(cell), cell.value], point: cell.point,
+  }))
+  const max = Math.max(1, ...cells.map((c) => c.value[2]))
+  return {
+    tooltip: { position: 'top', formatter: (p) => `${rows[p.value[1]]?.label} ${String(hours[p.value[0]]).padStart(2, '0')}:00 — ${p.value[2]}` },
+    grid: { left: 8, right: 16, top: 8, bottom: 8, containLabel: true },
+    xAxis: { type: 'category', data: hours.map((h) => String(h).padStart(2, '0')), boundaryGap: true, splitLine: { show: true } },
+    yAxis: { type: 'category', data: rows.map((r) => r.label), inverse: true },
+    series: [{ type: 'scatter', data: cells, symbolSize: (value) => 6 + 18 * Math.sqrt(value[2] / max) }],
+  }
+}

@@ -12,7 +12,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from builder.extensions import db
-from tests.browser.conftest import login, untranslated
+from tests.browser.conftest import login, overflowing, untranslated
 from tests.market.packages import sales_app, sales_app_v2, v2_seed, write_package
 
 
@@ -42,6 +42,8 @@ def test_upgrade_with_merge_report_then_uninstall(page: Page, live_server: str, 
     page.get_by_test_id("nav-market").click()
     package = page.get_by_test_id("package-sales_kit")
     expect(package.get_by_test_id("package-installed")).to_contain_text("1.0.0")
+    expect(package.get_by_test_id("package-upgradable")).to_contain_text("1.1.0")
+    assert overflowing(page) == []
 
     # --- upgrade: the plan shows the merge, nothing changes until it is confirmed -----------
     package.get_by_test_id("package-upgrade").click()
@@ -49,6 +51,7 @@ def test_upgrade_with_merge_report_then_uninstall(page: Page, live_server: str, 
     report = dialog.get_by_test_id("operation-report")
     expect(report.get_by_test_id("report-app-sales")).to_be_visible()
     conflicts = report.get_by_test_id("report-conflicts")
+    expect(conflicts.locator("li")).to_have_count(1)
     expect(conflicts).to_contain_text("stage_flows.funnel.stages.proposal.title.zh-CN")
     shots(page, "upgrade-plan")
     assert untranslated(page) == []

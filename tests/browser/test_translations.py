@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from builder.extensions import db
 from tests.browser.conftest import ROOT, login, overflowing, untranslated
 from tests.definitions import full_app
 from tests.runtime.records.helpers import create, publish
@@ -171,6 +172,8 @@ def test_chinese_by_default_and_english_on_request(browser: Any, live_server: st
                                                    shots: Any) -> None:
     """Even a browser set to English opens in zh-CN; the switch turns interface, Element
     Plus and the server's messages to English, and the choice survives a reload."""
+    publish(client, admin_headers, full_app())  # its crm app makes the install below refused
+    db.session.commit()
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 800})
     page = context.new_page()
     try:
@@ -191,7 +194,6 @@ def test_chinese_by_default_and_english_on_request(browser: Any, live_server: st
         assert untranslated(page) == []
 
         # the server answers in the chosen language too: a refused install plan
-        publish(client, admin_headers, full_app())
         page.goto(f"{live_server}/market")
         page.get_by_test_id("package-crm_starter").get_by_test_id("package-install").click()
         expect(page.get_by_test_id("operation-error")).to_contain_text("crm")

@@ -31,6 +31,8 @@ CHROMIUM_FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-quic", "--no-first-run",
+    # a camera that shows a test pattern, allowed without asking (barcode fields)
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
 ]
 PASSWORD = "secret-pass"
 

@@ -19,6 +19,8 @@ export default defineConfig({
           if (id.includes('node_modules/element-plus') || id.includes('node_modules/@element-plus')) {
             return 'element-plus'
           }
+          // ECharts stays in its own chunk, loaded only when a dashboard is opened
+          if (id.includes('node_modules/echarts') || id.includes('node_modules/zrender')) return 'echarts'
           if (id.includes('node_modules')) return 'vendor'
           return undefined
         },

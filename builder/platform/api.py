@@ -11,6 +11,7 @@ from typing import Any
 from flask import session
 from flask_login import login_user, logout_user
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
 
 from builder.errors import NotFound, Problem, Unauthorized, ValidationFailed
 from builder.extensions import db
@@ -97,6 +98,31 @@ def logout() -> None:
 @auth_blp.response(200, MeOut)
 def me() -> User:
     return require_user()
+
+
+class PersonOut(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    name = fields.Function(lambda user: user.display_name or user.username)
+
+
+class PeopleArgs(Schema):
+    q = fields.String(load_default=None, validate=validate.Length(max=100),
+                      metadata={"description": "Part of a username or display name"})
+    ids = fields.String(load_default=None, validate=validate.Regexp(r"^\d{1,10}(,\d{1,10}){0,99}$"),
+                        metadata={"description": "Comma-separated user ids (at most 100)"})
+
+
+@auth_blp.route("/people", methods=["GET"])
+@login_required_api
+@auth_blp.arguments(PeopleArgs, location="query")
+@auth_blp.response(200, PersonOut(many=True))
+def people(args: dict[str, Any]) -> Any:
+    """Active users of my tenant (id, username, name), for choosing a colleague: a
+    delegate, a user field's value (at most 50, by username); with ``ids``, those users
+    (active or not), to show the names behind user fields."""
+    ids = [int(i) for i in args["ids"].split(",")] if args.get("ids") else None
+    return service.search_people(current_tenant_id(), args.get("q"), ids=ids)
 
 
 @auth_blp.route("/me/availability", methods=["PUT"])

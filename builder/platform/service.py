@@ -168,6 +168,22 @@ def list_users(tenant_id: int) -> Sequence[User]:
         sa.select(User).where(User.tenant_id == tenant_id).order_by(User.username)).all()
 
 
+def search_people(tenant_id: int, query: str | None = None, limit: int = 50,
+                  ids: Sequence[int] | None = None) -> Sequence[User]:
+    """Active users of a tenant whose username or display name contains ``query``, by
+    username: what a person sees when choosing a colleague. With ``ids``, those users of
+    the tenant whether active or not (names of people a record mentions)."""
+    statement = sa.select(User).where(User.tenant_id == tenant_id)
+    if ids is not None:
+        return db.session.scalars(statement.where(User.id.in_(ids)).order_by(User.id)).all()
+    statement = statement.where(User.is_active == sa.true())
+    if query:
+        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(sa.or_(User.username.ilike(pattern, escape="\\"),
+                                           User.display_name.ilike(pattern, escape="\\")))
+    return db.session.scalars(statement.order_by(User.username).limit(limit)).all()
+
+
 def authenticate(tenant_slug: str, username: str, password: str) -> User:
     """The active user with these credentials, or ``Unauthorized`` with one generic message.
 

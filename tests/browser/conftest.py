@@ -31,6 +31,8 @@ CHROMIUM_FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-quic", "--no-first-run",
+    # a camera that shows a test pattern, allowed without asking (barcode fields)
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
 ]
 PASSWORD = "secret-pass"
 
@@ -98,7 +100,8 @@ def shots(request: pytest.FixtureRequest) -> Callable[[Any, str], Path]:
 
 RAW_KEY = re.compile(
     r"\b(?:common|login|shell|home|errors|designer|palette|props|cond|publish|versions|runtime"
-    r"|form|record|history)\.[a-z_]+(?:\.[a-z_]+)*\b")
+    r"|form|record|history|kanban|stage|approvals|timeline|notify|inbox|dashboard|imports"
+    r"|public|admin|market|views|processes|sla)\.[a-z_]+(?:\.[a-z_]+)*\b")
 
 
 def untranslated(page: Any) -> list[str]:
@@ -106,6 +109,29 @@ def untranslated(page: Any) -> list[str]:
     text = page.evaluate("() => document.body.innerText")
     missing = page.evaluate("() => window.__missingMessages || []")
     return sorted(set(RAW_KEY.findall(text)) | set(missing))
+
+
+OVERFLOW_SCRIPT = """() => {
+  const selectors = 'button, .el-tag, .el-tabs__item, .el-radio-button__inner, .el-checkbox__label,'
+    + ' .el-form-item__label, .el-table th .cell, .nav-link, .entity-link, h1, h2, h3';
+  const found = [];
+  for (const el of document.querySelectorAll(selectors)) {
+    if (!el.offsetParent || !el.innerText.trim()) continue;
+    const style = getComputedStyle(el);
+    if (style.textOverflow === 'ellipsis') continue;
+    const cutAcross = el.scrollWidth > el.clientWidth + 2;
+    const cutDown = el.scrollHeight > el.clientHeight + 4 && style.whiteSpace === 'nowrap';
+    if (cutAcross || cutDown) {
+      found.push(el.innerText.trim().slice(0, 40));
+    }
+  }
+  return found;
+}"""
+
+
+def overflowing(page: Any) -> list[str]:
+    """Texts of buttons, tags, tabs, labels and headings cut off by their box."""
+    return list(page.evaluate(OVERFLOW_SCRIPT))
 
 
 def login(page: Any, base: str, username: str, tenant: str = "acme") -> None:

@@ -63,6 +63,18 @@ def test_list_paging_filter_and_sort(page: Page, live_server: str, client: Any,
     table.locator("th", has_text="金额").click()  # descending
     expect(table.locator("tbody tr").first).to_contain_text("交易24")
     shots(page, "filtered-sorted")
+
+    # the list as shown becomes a saved view, chosen again after the filter was cleared
+    page.get_by_test_id("save-view").click()
+    box = page.locator(".el-message-box")
+    box.locator("input").fill("重点大单")
+    box.locator(".el-message-box__btns .el-button--primary").click()
+    page.get_by_test_id("open-filter").click()
+    page.get_by_test_id("clear-filter").click()
+    expect(page.get_by_test_id("list-total")).to_contain_text("25")
+    choose(page, page.get_by_test_id("view-choice"), "重点大单")
+    expect(page.get_by_test_id("list-total")).to_contain_text("共 5 条")
+    expect(table.locator("tbody tr").first).to_contain_text("交易24")
     table.locator("tbody tr").first.click()
     expect(page.get_by_test_id("record-title")).to_have_text("交易24")
 

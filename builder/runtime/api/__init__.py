@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     from builder.runtime.api.jobs import blp as jobs_blp
     from builder.runtime.api.market import blp as market_blp
     from builder.runtime.api.market import transfer_blp as market_transfer_blp
+    from builder.runtime.api.mywork import blp as mywork_blp
     from builder.runtime.api.notifications import admin_blp as deliveries_blp
     from builder.runtime.api.notifications import inbox_blp as notifications_blp
     from builder.runtime.api.records import blp as records_blp
@@ -51,6 +52,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(field_types_blp)
     api.register_blueprint(assignment_blp)
     api.register_blueprint(automations_blp)
+    api.register_blueprint(mywork_blp)
     api.register_blueprint(market_blp)
     api.register_blueprint(market_transfer_blp)
     api.register_blueprint(reports_blp)

@@ -37,6 +37,16 @@ class LongTextType(TextType):
     max_length = 100_000
 
 
+@field_type_registry.register
+class BarcodeType(TextType):
+    """A code read by a scanner or a phone's camera (EAN-13, Code 128, a QR code's text),
+    stored as text. The web app offers the camera where the browser can read codes and a
+    plain input otherwise; a hardware scanner types into it like a keyboard."""
+
+    type = "barcode"
+    max_length = 500
+
+
 class _PatternText(TextType):
     regex: re.Pattern[str] = EMAIL
     error_key = ""

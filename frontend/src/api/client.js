@@ -27,11 +27,15 @@ export class ApiError extends Error {
     this.extra = error
   }
 
-  /** Problems by field key: `lines[2].qty` and `name` give `lines` and `name`. */
+  /**
+   * Problems by field key (`name`, `data.name` give `name`); problems inside sub-table rows
+   * keep their whole path (`lines[2].qty`) so the row's cell can show them.
+   */
   fieldProblems() {
     const byField = {}
     for (const detail of this.details) {
-      const key = fieldOfPath(detail.path)
+      const path = String(detail.path || '').replace(/^data\./, '')
+      const key = /^[a-z][a-z0-9_]*\[\d+\]/.test(path) ? path : fieldOfPath(path)
       if (!key) continue
       ;(byField[key] ||= []).push(detail.message)
     }

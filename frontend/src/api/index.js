@@ -8,6 +8,8 @@ export const auth = {
   login: (tenant, username, password) => post('/auth/login', { tenant, username, password }),
   logout: () => post('/auth/logout'),
   me: () => get('/auth/me'),
+  /** Active colleagues of my tenant: [{id, username, name}]; `{ids: "1,2"}` names those users. */
+  people: (q) => get('/auth/people', typeof q === 'object' && q ? q : { q }),
 }
 
 export const fieldTypes = {
@@ -52,6 +54,4 @@ export const files = {
   url: (id) => `/api/files/${enc(id)}`,
 }
 
-export const admin = {
-  users: () => get('/admin/users'),
-}
+// tenant administration: ./admin.js

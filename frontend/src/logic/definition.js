@@ -1,5 +1,6 @@
 // Editing an app definition in the designer: new apps, entities and fields, and keeping the
 // entity's main form (its sections and columns) in step with its fields.
+import { cleanProcesses } from './processes.js'
 import { fieldsRead } from './jsonlogic.js'
 import { generateKey } from './keys.js'
 
@@ -167,7 +168,7 @@ export function cleanField(field) {
   return field
 }
 
-/** A copy ready for PUT /draft: fields ordered by the form, empty properties removed. */
+/** A copy ready for PUT /draft: fields ordered by the form, empty properties removed (also in the processes). */
 export function forSaving(definition) {
   const copy = JSON.parse(JSON.stringify(definition))
   for (const entity of copy.entities || []) {
@@ -183,7 +184,7 @@ export function forSaving(definition) {
       })
     }
   }
-  return copy
+  return cleanProcesses(copy)
 }
 
 /** Where a definition problem's path points: {entity, field} indexes, or nulls. */

@@ -3,7 +3,7 @@
 // later lands in the "other" group and is edited with its generic properties.
 
 export const PALETTE_GROUPS = [
-  { key: 'text', types: ['text', 'long_text', 'email', 'phone', 'url'] },
+  { key: 'text', types: ['text', 'long_text', 'email', 'phone', 'url', 'barcode'] },
   { key: 'number', types: ['number', 'money', 'percent'] },
   { key: 'choice', types: ['select', 'multi_select', 'boolean'] },
   { key: 'time', types: ['date', 'datetime'] },

@@ -4,6 +4,7 @@
 // values being typed plus the context values ($user, $now) the server gives its rules.
 import { holds } from './jsonlogic.js'
 import { isComputed, isEmpty } from './fieldKinds.js'
+import { childEntityOf, rowPayload } from './subtable.js'
 
 export function ruleData(values, context) {
   return { ...(values || {}), ...(context || {}) }
@@ -80,13 +81,24 @@ export function formLayout(entity) {
   return [{ key: 'section_1', title: null, columns: 1, fields: [...known] }]
 }
 
-/** What a form sends: the visible, editable fields that differ from `original`. */
-export function changedValues(entity, values, original, context) {
+/**
+ * What a form sends: the visible, editable fields that differ from `original`. Sub-table
+ * fields (with `app`, to know their rows' entity) send all their rows when any changed.
+ */
+export function changedValues(entity, values, original, context, app = null) {
   const states = fieldStates(entity, values, context)
   const changes = {}
   for (const field of entity.fields || []) {
     const state = states[field.key]
-    if (!state.visible || state.readonly || field.type === 'subtable') continue
+    if (!state.visible || state.readonly) continue
+    if (field.type === 'subtable') {
+      const child = childEntityOf(app, field)
+      if (!child) continue
+      const rows = (values[field.key] || []).map((row) => rowPayload(child, row))
+      const before = (original?.[field.key] || []).map((row) => rowPayload(child, row))
+      if (JSON.stringify(rows) !== JSON.stringify(before)) changes[field.key] = rows
+      continue
+    }
     const value = values[field.key] === undefined ? null : values[field.key]
     const before = original ? (original[field.key] ?? null) : null
     if (JSON.stringify(value) !== JSON.stringify(before)) changes[field.key] = value

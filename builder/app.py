@@ -10,6 +10,7 @@ from builder.extensions import api, db
 from builder.runtime import api as runtime_api
 from builder.runtime import automation, effects, jobs, reports
 from builder.runtime.automation import assignment
+from builder.runtime.records import rollups, stamps
 from builder.runtime.workflow import approvals_hooks, stage_engine
 
 
@@ -27,6 +28,8 @@ def create_app(config: Config | None = None) -> Flask:
     jobs.init_app(app)
     approvals_hooks.init_app(app)
     stage_engine.init_app(app)
+    rollups.init_app(app)
+    stamps.init_app(app)
     effects.init_app(app)
     webapp.init_app(app)
     assignment.init_app(app)

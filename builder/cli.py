@@ -135,8 +135,18 @@ def ensure_user(app: Flask, tenant: Tenant, username: str, password: str | None 
     return service.create_user(tenant, username, password, **attributes), password
 
 
+#: The market packages the demo tenant gets, with their demo data, and the people of each
+#: demo who get a password so they can log in (a rep, their supervisor, the general manager).
+DEMO_PACKAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("crm_starter", ()),
+    ("sales", ("zhang.wei", "chen.jing", "sun.li")),
+)
+
+
 def seed_demo(app: Flask, admin_password: str | None = None) -> list[tuple[str, str, str | None]]:
-    """Demo data for ``builder init --demo``: tenant ``demo``, admin ``admin``, rep ``rep``.
+    """Demo data for ``builder init --demo``: tenant ``demo``, admin ``admin``, rep ``rep``,
+    and the market's demo packages (the CRM starter, the sales-management app) with their
+    demo data and people.
 
     Returns (tenant, username, password) of each demo login. Runs in an app context;
     the caller commits. Safe to run again: what exists is kept.
@@ -148,15 +158,41 @@ def seed_demo(app: Flask, admin_password: str | None = None) -> list[tuple[str, 
                                                     Team.key == "sales"))
     if sales is None:
         service.create_team(tenant, "sales", "Sales", manager=admin, members=[rep])
-    if (Path(app.config["BUILDER"].market_dir) / "crm_starter").is_dir():
-        db.session.flush()
-        from builder.market import catalog, installer
+    logins = [(tenant.slug, admin.username, admin_pw), (tenant.slug, rep.username, rep_pw)]
+    for key, people in DEMO_PACKAGES:
+        if _install_demo_package(app, tenant, admin, key):
+            logins += [(tenant.slug, name, _demo_password(app, tenant, name)) for name in people]
+    return logins
 
-        package = catalog.get_package("crm_starter")
-        taken = any(designer.find_app(tenant.id, str(d.get("key"))) for d in package.apps())
-        if catalog.find_install(tenant.id, package.key) is not None or not taken:
-            installer.install(tenant, package, admin, demo_data=True)
-    return [(tenant.slug, admin.username, admin_pw), (tenant.slug, rep.username, rep_pw)]
+
+def _install_demo_package(app: Flask, tenant: Tenant, admin: User, key: str) -> bool:
+    """Install market package ``key`` with its demo data unless its apps' keys are taken by
+    other apps; True if it is installed."""
+    if not (Path(app.config["BUILDER"].market_dir) / key).is_dir():
+        return False
+    db.session.flush()
+    from builder.market import catalog, installer
+
+    package = catalog.get_package(key)
+    taken = any(designer.find_app(tenant.id, str(d.get("key"))) for d in package.apps())
+    if catalog.find_install(tenant.id, package.key) is None and taken:
+        return False
+    installer.install(tenant, package, admin, demo_data=True)
+    return True
+
+
+def _demo_password(app: Flask, tenant: Tenant, username: str) -> str | None:
+    """The password of a demo person the package created without one: generated and
+    remembered the first time; None if the person is missing."""
+    user = service.get_user_by_username(tenant, username)
+    if user is None:
+        return None
+    if user.password_hash:
+        return _remembered_password(app, tenant.slug, username)
+    password = secrets.token_urlsafe(9)
+    service.set_password(user, password)
+    _remember_password(app, tenant.slug, username, password)
+    return password
 
 
 def _print_logins(logins: list[tuple[str, str, str | None]]) -> None:

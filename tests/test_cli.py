@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 from pathlib import Path
 
@@ -68,7 +69,6 @@ def test_init_demo_creates_the_demo_logins(app, cli, client):
     assert result.exit_code == 0, result.output
     assert "tenant demo  username admin  password demo-password" in result.output
     assert "username rep" in result.output
-    assert cli("init", "--demo").exit_code == 0  # idempotent
 
     login = client.post("/api/auth/login", json={"tenant": "demo", "username": "admin",
                                                  "password": "demo-password"})
@@ -76,6 +76,21 @@ def test_init_demo_creates_the_demo_logins(app, cli, client):
     assert login.get_json()["user"]["is_tenant_admin"] is True
     rep = service.get_user_by_username(service.get_tenant("demo"), "rep")
     assert [m.username for m in service.managers_of(rep)] == ["admin"]
+
+    # The sales-management app comes with its demo people; a rep and their supervisor may
+    # log in with the passwords printed (the same ones on every run).
+    assert "username zhang.wei" in result.output and "username chen.jing" in result.output
+    again = cli("init", "--demo")
+    for username in ("zhang.wei", "chen.jing"):
+        password = re.search(rf"username {username}\s+password (\S+)", again.output)
+        assert password and f"username {username}  password {password.group(1)}" in result.output
+        login = client.post("/api/auth/login", json={
+            "tenant": "demo", "username": username, "password": password.group(1)})
+        assert login.status_code == 200, login.get_json()
+    token = login.get_json()["token"]
+    leads = client.get("/api/apps/sales/lead/records", query_string={"count": "true"},
+                       headers={"Authorization": f"Bearer {token}"})
+    assert leads.status_code == 200 and leads.get_json()["total"] > 0
 
 
 def test_tenant_create_and_list(app, cli):

@@ -31,9 +31,10 @@ from builder.errors import Conflict, NotFound, Problem, ValidationFailed
 from builder.extensions import db
 from builder.i18n import gettext
 from builder.market.catalog import find_install
+from builder.market.demo_org import create_demo_users
 from builder.market.merge import merge
 from builder.market.models import INSTALLED, UNINSTALLED, MarketInstall
-from builder.market.org import apply_roles, wanted_roles
+from builder.market.org import apply_roles, apply_teams, wanted_roles
 from builder.market.package import Package, version_tuple
 from builder.market.refs import FileLoader, RecordKeys, UserMap, names_to_users
 from builder.market.report import ProgressCallback, Report
@@ -162,13 +163,19 @@ def install(tenant: Tenant, package: Package, user: Any, *, demo_data: bool = Fa
         report.note("market.note.already_installed", version=record.version)
         return report
     check_requires(package, tenant.id)
+    sections = ["seed", *(["demo"] if demo_data and package.manifest.get("demo") else [])]
+    if "demo" in sections and package.manifest.get("demo_users"):
+        created = create_demo_users(tenant, package.manifest["demo_users"])
+        if created:
+            report.note("market.note.demo_users", users=", ".join(created))
     users = UserMap(tenant.id)
     definitions = checked_definitions(package, users)
     refuse_taken(tenant.id, definitions)
-    sections = ["seed", *(["demo"] if demo_data and package.manifest.get("demo") else [])]
     report.plan_steps(1 + len(definitions) + data_steps(package, sections))
     report.roles = apply_roles(tenant, wanted_roles(package.manifest["roles"], definitions),
                                users)
+    if "demo" in sections and package.manifest.get("teams"):
+        report.teams = apply_teams(tenant, package.manifest["teams"], users)
     report.step("market.progress.roles")
     user_id = getattr(user, "id", None)
     for definition in definitions:

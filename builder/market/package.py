@@ -141,6 +141,14 @@ class ExportedSchema(StrictSchema):
     with_data = Bool(load_default=False)
 
 
+class DemoUserSchema(StrictSchema):
+    """A person of a package's demo organisation (``builder.market.demo_org``)."""
+
+    username = Str(required=True)
+    display_name = Str()
+    roles = ListOf(Key(), load_default=list)
+
+
 class ManifestSchema(StrictSchema):
     format = Int(required=True, validate=OneOf(FORMAT))
     key = Key(required=True)
@@ -152,6 +160,8 @@ class ManifestSchema(StrictSchema):
     apps = ListOf(PathStr(), load_default=list)
     roles = many(PackageRoleSchema)
     teams = many(PackageTeamSchema)
+    #: created with the demo data (``builder.market.demo_org``)
+    demo_users = many(DemoUserSchema)
     seed = ListOf(PathStr(), load_default=list)
     demo = ListOf(PathStr(), load_default=list)
     data = ListOf(PathStr(), load_default=list)

@@ -19,6 +19,7 @@ from typing import Any
 
 from builder.errors import Problem, ValidationFailed
 from builder.i18n import gettext
+from builder.market.demo_org import OWNER, is_relative, relative
 from builder.market.refs import (
     FILE,
     REF,
@@ -115,9 +116,27 @@ class SeedLoader:
                     batch, created, chosen[start:start + CHUNK], places[start:start + CHUNK],
                     strict=True):
                 self._remember(store, source, record)
+                if source.get(OWNER) is not None:
+                    self._owner(service, record, source[OWNER], f"{place}.{OWNER}")
                 self.deferred.extend((entity, record["id"], field, ref, f"{place}.{field}")
                                      for field, ref in later)
         return len(inputs)
+
+    @property
+    def timezone(self) -> str:
+        from builder.runtime.automation.context import tenant_timezone
+
+        return str(tenant_timezone(next(iter(self.stores.values())).tenant_id))
+
+    def _owner(self, service: RecordService, record: Mapping[str, Any], value: Any,
+               place: str) -> None:
+        """Give a loaded record to the user its ``$owner`` names (when the tenant has them)."""
+        if not is_marker(value, USER):
+            self.problem(place, "market.error.bad_user")
+            return
+        user_id = self.users.resolve(value, place)
+        if user_id is not None:
+            service.set_owner(int(record["id"]), user_id)
 
     def _remember(self, store: EntityStore, source: Mapping[str, Any],
                   record: Mapping[str, Any]) -> None:
@@ -136,7 +155,7 @@ class SeedLoader:
         data: dict[str, Any] = {}
         later: list[tuple[str, str]] = []
         for key, value in record.items():
-            if key == KEY:
+            if key in (KEY, OWNER):
                 continue
             field = store.fields.get(key)
             if key.startswith("$") or field is None:
@@ -150,6 +169,10 @@ class SeedLoader:
                 data[key] = self._user(value, here)
             elif kind in ("attachment", "image"):
                 data[key] = self._files(value, here)
+            elif kind in ("date", "datetime") and is_relative(value):
+                data[key] = relative(value, str(kind), self.timezone)
+                if data[key] is None:
+                    self.problem(here, "market.error.bad_relative_date")
             elif kind == "subtable" and isinstance(value, list):
                 child = self.stores[str(field["entity"])]
                 rows = []

@@ -226,6 +226,8 @@ class MetricSchema(StrictSchema):
     period = Str(validate=OneOf(*PERIODS))
     numerator = Key()
     denominator = Key()
+    #: aggregate the time since ``field`` (a date or datetime) instead of its value
+    age = Str(validate=OneOf("hour", "day"))
 
     @validates_schema
     def _by_aggregate(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import validate
 
-from builder.schema.common import Key, LanguageMap, OneOf, Str, StrictSchema
+from builder.schema.common import JsonLogic, Key, LanguageMap, OneOf, Str, StrictSchema
 
 PAPERS = ("A4", "A5", "Letter")
 MAX_TEMPLATE = 200_000
@@ -20,3 +20,6 @@ class PrintTemplateSchema(StrictSchema):
     template = Str(required=True, validate=validate.Length(min=1, max=MAX_TEMPLATE))
     paper = Str(load_default="A4", validate=OneOf(*PAPERS))
     landscape = Str(load_default="portrait", validate=OneOf("portrait", "landscape"))
+    #: JsonLogic the record must meet to be printed (a quote only once it is approved)
+    when = JsonLogic()
+    when_message = LanguageMap()

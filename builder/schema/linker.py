@@ -18,6 +18,7 @@ from builder.schema.counts import count_names
 from builder.schema.definition import ALL_ENTITIES
 from builder.schema.field_types import LintContext, field_type_registry
 from builder.schema.logic import check_logic
+from builder.schema.related import flow_names, related_names
 
 BUILTIN_ROLES = ("admin",)
 DATE_KINDS = ("date", "datetime")
@@ -50,7 +51,8 @@ class EntityInfo:
     data: dict[str, Any]
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     parent: str | None = None
-    #: the ``$count.…`` names its rules may read (see ``builder.schema.counts``)
+    #: the ``$count.…`` and ``$rel.…`` names its rules may read (``builder.schema.counts``,
+    #: ``builder.schema.related``)
     counts: set[str] = field(default_factory=set)
 
     def known_vars(self) -> set[str]:
@@ -177,7 +179,9 @@ class Linker:
             self.entity_list.append(info)
             if isinstance(data.get("key"), str):
                 self.entities.setdefault(info.key, info)
-                info.counts = count_names(self.app, info.key, info.fields)
+                info.counts = (count_names(self.app, info.key, info.fields)
+                               | related_names(self.app, info.fields)
+                               | flow_names(self.app, info.key))
         for info in self.entities.values():
             for field_data in info.fields.values():
                 target = field_data.get("entity")
@@ -280,8 +284,8 @@ class Linker:
                 continue
             info = self.entity(metric.get("entity"), f"{path}.entity")
             numeric = metric.get("aggregate") in ("sum", "avg", "median")
-            self.field(info, metric.get("field"), f"{path}.field",
-                       kinds=("number",) if numeric else None)
+            kinds = DATE_KINDS if metric.get("age") else ("number",) if numeric else None
+            self.field(info, metric.get("field"), f"{path}.field", kinds=kinds)
             self.field(info, metric.get("time_field"), f"{path}.time_field", kinds=DATE_KINDS)
             self.logic(metric.get("filter"), f"{path}.filter", info)
 

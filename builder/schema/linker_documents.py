@@ -17,7 +17,8 @@ def link_documents(linker: Linker) -> None:
     linker.unique_keys(linker.app, "print_templates", "")
     environment = SandboxedEnvironment(autoescape=True)
     for path, template in items(linker.app, "print_templates", ""):
-        linker.entity(template.get("entity"), f"{path}.entity")
+        info = linker.entity(template.get("entity"), f"{path}.entity")
+        linker.logic(template.get("when"), f"{path}.when", info)
         source = template.get("template")
         if not isinstance(source, str):
             continue

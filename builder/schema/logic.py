@@ -19,6 +19,7 @@ OPERATORS = frozenset({
     "var", "missing", "missing_some", "if", "?:", "==", "===", "!=", "!==", "!", "!!", "or",
     "and", ">", ">=", "<", "<=", "max", "min", "+", "-", "*", "/", "%", "map", "reduce",
     "filter", "all", "none", "some", "merge", "in", "cat", "substr", "log",
+    "date_add", "date_diff", "date_of",
 })
 #: operators whose later arguments read the current item, not the record
 _SCOPED = frozenset({"map", "reduce", "filter", "all", "none", "some"})

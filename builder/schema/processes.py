@@ -30,7 +30,7 @@ from builder.schema.common import (
 
 TRIGGERS = ("created", "updated", "field_changed", "opened", "not_opened", "stage_entered",
             "stage_left", "approval_decided", "webhook", "schedule", "date_reached",
-            "no_activity")
+            "no_activity", "schedule_pick")
 APPROVER_TYPES = ("user", "role", "manager_of", "field")
 NO_APPROVER_POLICIES = ("fail", "skip", "admins")
 STRATEGIES = ("round_robin", "least_open", "available_only", "field")

@@ -165,7 +165,7 @@ def test_parse_then_to_json_is_json(type_: str) -> None:
                "date": "2026-01-01", "datetime": "2026-01-01T00:00:00Z", "boolean": True,
                "select": "east", "multi_select": ["east"], "user": 1, "relation": 1,
                "subtable": [{"a": 1}], "attachment": ["f"], "image": ["f"],
-               "autonumber": "A-1", "formula": 1}
+               "autonumber": "A-1", "formula": 1, "rollup": 1}
     props = {"options": OPTIONS, "expression": {"var": "a"}, "result_type": "number"}
     if type_ not in samples:
         pytest.skip(f"no sample for {type_}")

@@ -19,7 +19,7 @@ from builder.extensions import db
 from builder.i18n import gettext
 from builder.platform.auth import require_user
 from builder.runtime import access
-from builder.runtime.records import files
+from builder.runtime.records import files, stamps
 
 blp = Blueprint("files", __name__, url_prefix="/api/files",
                 description="Uploads for attachment and image fields")
@@ -32,6 +32,12 @@ class UploadSchema(Schema):
 class UploadArgsSchema(Schema):
     image = fields.Boolean(load_default=False,
                            metadata={"description": "Refuse anything but an image"})
+    stamp = fields.Boolean(load_default=False, metadata={
+        "description": "A photo: stamp it with the time and place (for image fields with "
+                       "``stamp``); needs ``place`` or ``latitude`` and ``longitude``"})
+    place = fields.String(metadata={"description": "Where the photo was taken"})
+    latitude = fields.String()
+    longitude = fields.String()
 
 
 class FileSchema(Schema):
@@ -39,6 +45,7 @@ class FileSchema(Schema):
     name = fields.String()
     size = fields.Integer()
     content_type = fields.String()
+    stamp = fields.Dict(metadata={"description": "Time and place stamped on a photo"})
 
 
 @blp.route("", methods=["POST"])
@@ -49,8 +56,14 @@ def upload(args: dict[str, Any], body: dict[str, Any]) -> Any:
     """Upload a file (25 MB at most by default); returns its descriptor."""
     user = require_user()
     upload = body["file"]
-    descriptor = files.save_upload(user.tenant_id, user.id, upload.stream, upload.filename,
-                                   upload.mimetype, image_only=args["image"])
+    if args["stamp"]:
+        descriptor = stamps.save_stamped(user.tenant_id, user.id, upload.stream,
+                                         upload.filename, args.get("place"),
+                                         args.get("latitude"), args.get("longitude"))
+    else:
+        descriptor = files.save_upload(user.tenant_id, user.id, upload.stream,
+                                       upload.filename, upload.mimetype,
+                                       image_only=args["image"])
     db.session.commit()
     return descriptor
 

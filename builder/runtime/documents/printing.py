@@ -34,7 +34,10 @@ from builder.i18n import gettext, localized
 from builder.runtime.documents import lookups
 from builder.runtime.documents.models import PrintSettings
 from builder.runtime.records import RecordService
+from builder.runtime.records.counts import with_counts
 from builder.runtime.records.files import open_file
+from builder.runtime.records.formulas import rule_data
+from builder.runtime.rules.evaluator import RuleError, evaluate, truthy
 from builder.runtime.storage.tables import EntityStore
 
 BASE_CSS = """
@@ -178,13 +181,33 @@ def _tenant(tenant_id: int) -> dict[str, Any]:
     return {"company_name": settings.company_name if settings else "", "logo": logo}
 
 
+def _check_printable(service: RecordService, template: Mapping[str, Any],
+                     record: Mapping[str, Any]) -> None:
+    """Refuse (422) a record the template's ``when`` rule does not allow to be printed."""
+    rule = template.get("when")
+    if rule is None:
+        return
+    context = with_counts(service.context(utcnow()), service.store, service.stores, record,
+                          int(record["id"]))
+    try:
+        allowed = truthy(evaluate(rule, rule_data(record, context)))
+    except RuleError:
+        allowed = False
+    if not allowed:
+        message = localized(template.get("when_message")) or gettext(
+            "documents.error.not_printable", template=localized(template.get("title")))
+        raise ValidationFailed(message, [Problem("record", message, "not_printable")])
+
+
 def render_html(service: RecordService, record_id: int, template_key: str) -> str:
     """The filled template as an HTML page (what ``render_pdf`` prints)."""
     store = service.store
     template = _template(store, template_key)
     service.access.require("print")
     service.access.require_record(record_id, "read")
-    record = service.access.redact(service.get(record_id))
+    full = service.get(record_id)
+    _check_printable(service, template, full)
+    record = service.access.redact(full)
     context = {"record": Reader(service).read(store, record), "raw": record,
                "fields": {k: localized(f.get("title")) for k, f in store.fields.items()},
                "tenant": _tenant(store.tenant_id), "now": utcnow(),

@@ -22,6 +22,7 @@ from builder.runtime.insight.periods import DEFAULT_ZONE, today
 from builder.runtime.insight.widgets import (  # noqa: F401  (registers types)
     bad_point,
     basic,
+    checklist,
     funnel,
     punchcard,
     targets,

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
 
+from builder.database import utcnow
 from builder.errors import NotFound, Problem, ValidationFailed
 from builder.extensions import db
 from builder.i18n import gettext
@@ -156,6 +157,12 @@ class MetricQuery:
         ref = column_ref(self.store, str(key))
         if ref is None:
             raise _invalid(f"metrics.{self.key}.field", "insight.error.bad_field", field=key)
+        if self.metric.get("age"):
+            from builder.runtime.insight.age import age_expression
+
+            now = datetime.fromisoformat(str(self.ctx.rule_context.get("$now") or
+                                             utcnow().isoformat()).replace("Z", "+00:00"))
+            return age_expression(ref.expr, ref.kind, str(self.metric["age"]), now)
         return ref.expr
 
     def _group_column(self, group: Group) -> Any:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from builder.extensions import db
 from builder.runtime.storage.tables import EntityStore
 from builder.schema.counts import COUNT_VAR, counted_fields, inbound_relations
+from builder.schema.related import FLOW_VAR, REL_VAR
 
 
 class RecordCounts(Mapping[str, Any]):
@@ -101,6 +102,9 @@ def count_pointing(store: EntityStore, field: str, record_id: int | None) -> int
 def with_counts(context: Mapping[str, Any], store: EntityStore,
                 stores: Mapping[str, EntityStore], record: Mapping[str, Any],
                 record_id: int | None) -> dict[str, Any]:
-    """``context`` plus ``$count`` of ``record`` (read lazily, so later edits of the same
-    ``record`` mapping are seen)."""
-    return {**context, COUNT_VAR: RecordCounts(store, stores, record, record_id)}
+    """``context`` plus ``$count``, ``$rel`` and ``$flow`` (``builder.runtime.records.related``) of
+    ``record`` (read lazily, so later edits of the same ``record`` mapping are seen)."""
+    from builder.runtime.records.related import FlowFacts, RelatedRecords
+
+    return {**context, COUNT_VAR: RecordCounts(store, stores, record, record_id),
+            REL_VAR: RelatedRecords(store, stores, record), FLOW_VAR: FlowFacts(store, record)}

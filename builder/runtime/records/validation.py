@@ -36,6 +36,7 @@ from builder.platform.models import User
 from builder.runtime.records import events, files, linkage, rows
 from builder.runtime.records.counts import with_counts
 from builder.runtime.records.formulas import compute_formulas, default_value, rule_data
+from builder.runtime.records.rollups import compute_rollups
 from builder.runtime.rules.evaluator import RuleError, evaluate, truthy
 from builder.runtime.storage.tables import SYSTEM_FIELDS, EntityStore
 from builder.schema.field_types import FieldValueError, field_type_registry
@@ -178,6 +179,7 @@ class Validator:
             self.problems.append(problem)
         prepared = Prepared(store, path, existing, before, values, record, defaults=defaults)
         self._prepare_children(prepared, subtable_input, context)
+        compute_rollups(store, self.stores, values, record, record_id, context)
         compute_formulas(store.fields, values, record, context)
         if existing is None:
             prepared.dirty = {k for k in values if values[k] is not None}

@@ -17,6 +17,7 @@ from builder.errors import Problem
 from builder.i18n import gettext
 from builder.runtime.rules.evaluator import KNOWN_OPERATORS
 from builder.schema.counts import COUNT_VAR
+from builder.schema.related import FLOW_VAR, REL_VAR
 
 MAX_DEPTH = 64
 
@@ -49,6 +50,9 @@ ARITY: dict[str, tuple[int, int | None]] = {
     "some": (2, 2),
     "none": (2, 2),
     "reduce": (2, 3),
+    "date_add": (3, 3),
+    "date_diff": (3, 3),
+    "date_of": (1, 2),
 }
 
 # Operators whose second argument is evaluated against each item instead of the record.
@@ -141,7 +145,8 @@ class _Checker:
 
     def allowed(self, name: str) -> bool:
         assert self.known is not None
-        if name == COUNT_VAR or name.startswith(f"{COUNT_VAR}."):
+        checked = (COUNT_VAR, REL_VAR, FLOW_VAR)
+        if name in checked or name.startswith(tuple(f"{n}." for n in checked)):
             return name in self.known
         if name == "" or name.startswith("$"):
             return True

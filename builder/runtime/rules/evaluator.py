@@ -37,6 +37,7 @@ from json_logic.builtins import BUILTINS
 
 from builder.errors import AppError, Problem
 from builder.i18n import gettext
+from builder.runtime.rules.dates import DATE_OPERATORS
 
 log = logging.getLogger(__name__)
 
@@ -537,6 +538,7 @@ OPERATORS: dict[str, Callable[..., Any]] = {
     "missing": _op_missing,
     "missing_some": _op_missing_some,
     "log": _op_log,
+    **DATE_OPERATORS,
 }
 """The operation table passed to the interpreter (special forms are not in it)."""
 

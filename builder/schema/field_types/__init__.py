@@ -9,6 +9,7 @@ from builder.schema.field_types import (  # noqa: F401  (registration by import)
     files,
     number,
     reference,
+    rollup,
     temporal,
     text,
 )

@@ -68,7 +68,7 @@ class FormulaType(FieldType):
 
     type = "formula"
     computed = True
-    properties = ("expression", "result_type", "precision")
+    properties: tuple[str, ...] = ("expression", "result_type", "precision")
 
     def result(self, field: Mapping[str, Any]) -> FieldType:
         return field_type_registry.get(RESULT_TYPES.get(field.get("result_type", "number"),

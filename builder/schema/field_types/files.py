@@ -18,7 +18,7 @@ from builder.schema.field_types.base import FieldType, FieldValueError, field_ty
 class AttachmentType(FieldType):
     type = "attachment"
     kind = "list"
-    properties = ("multiple", "max_files", "accept")
+    properties: tuple[str, ...] = ("multiple", "max_files", "accept")
     image_only = False
 
     def column_type(self, field: Mapping[str, Any]) -> sa.types.TypeEngine[Any]:
@@ -54,3 +54,6 @@ class AttachmentType(FieldType):
 class ImageType(AttachmentType):
     type = "image"
     image_only = True
+    #: ``stamp``: only photos stamped with time and place on upload are accepted
+    #: (``builder.runtime.records.stamps``)
+    properties = ("multiple", "max_files", "accept", "stamp")

@@ -10,11 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 
-from builder.extensions import db
 from builder.runtime.storage.tables import entity_store
 from tests.templates.store_sales.package import APP, install
+from tests.templates.tables import Tables
 
 AT = date(2026, 2, 28)
 FEB = (date(2026, 2, 1), date(2026, 3, 1))
@@ -23,38 +22,6 @@ ZONE = ZoneInfo("Asia/Shanghai")
 
 def utc(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=ZONE).astimezone(UTC)
-
-
-class Tables:
-    """``SELECT`` over an entity's physical table, naming columns by field key."""
-
-    def __init__(self, tenant_id: int) -> None:
-        self.tenant_id = tenant_id
-        self.dialect = db.session.get_bind().dialect.name
-
-    def sql(self, entity: str, select: str, where: str = "1 = 1", **params: Any) -> list[Any]:
-        store = entity_store(self.tenant_id, APP, entity)
-        table = store.table
-        name = f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
-        for key, column in store.columns.items():
-            select = select.replace(f"[{key}]", f'"{column.name}"')
-            where = where.replace(f"[{key}]", f'"{column.name}"')
-        text = sa.text(f"SELECT {select} FROM {name} WHERE deleted = :no AND {where}")
-        binds = [sa.bindparam(k, type_=sa.DateTime(timezone=True)) for k, v in params.items()
-                 if isinstance(v, datetime)]
-        binds += [sa.bindparam(k, type_=sa.Date()) for k, v in params.items()
-                  if isinstance(v, date) and not isinstance(v, datetime)]
-        return list(db.session.execute(text.bindparams(*binds), {"no": False, **params}))
-
-    def weekday_hour(self, column: str) -> str:
-        """ISO weekday and hour of a UTC timestamp in Shanghai, in this database's SQL."""
-        if self.dialect == "postgresql":
-            local = f"({column} AT TIME ZONE 'Asia/Shanghai')"
-            return f"CAST(EXTRACT(ISODOW FROM {local}) AS INTEGER), " \
-                   f"CAST(EXTRACT(HOUR FROM {local}) AS INTEGER)"
-        local = f"datetime({column}, '+8 hours')"
-        return f"(CAST(strftime('%w', {local}) AS INTEGER) + 6) % 7 + 1, " \
-               f"CAST(strftime('%H', {local}) AS INTEGER)"
 
 
 def _close(value: Any, expected: Any) -> bool:
@@ -75,7 +42,7 @@ IN_FEB = "[sold_at] >= :a AND [sold_at] < :b"
 
 def check_sales_by_store_and_day(client: Any, admin_headers: dict[str, str],
                                               tenant: Any, month: dict[str, Any]) -> None:
-    tables = Tables(tenant.id)
+    tables = Tables(tenant.id, APP)
     cells = {(c["group"], c["bucket"]): c["value"] for c in month["by_store_day"]["cells"]}
     assert month["by_store_day"]["buckets"][-1] == AT.isoformat()
     checked = 0
@@ -100,7 +67,7 @@ def check_sales_by_store_and_day(client: Any, admin_headers: dict[str, str],
 
 
 def check_todays_targets(tenant: Any, month: dict[str, Any]) -> None:
-    tables = Tables(tenant.id)
+    tables = Tables(tenant.id, APP)
     rows = {r["group"]: r for r in month["targets"]["rows"]}
     targets = dict(tables.sql("store_target", "[store], sum([amount])",
                               "[date] = :d GROUP BY [store]", d=AT))
@@ -116,7 +83,7 @@ def check_todays_targets(tenant: Any, month: dict[str, Any]) -> None:
 
 
 def check_top_skus_and_the_assistant_ranking(tenant: Any, month: dict[str, Any]) -> None:
-    tables = Tables(tenant.id)
+    tables = Tables(tenant.id, APP)
     feb = {"a": utc(FEB[0]), "b": utc(FEB[1])}
     units = {sku: (qty, amount) for sku, qty, amount in tables.sql(
         "sales_line", "[sku], sum([qty]), sum([amount])", f"{DONE} AND {IN_FEB} GROUP BY [sku]",
@@ -142,7 +109,7 @@ def check_top_skus_and_the_assistant_ranking(tenant: Any, month: dict[str, Any])
 
 def check_each_assistants_hours_and_weekdays(client: Any, admin_headers: dict[str, str],
                                             tenant: Any, month: dict[str, Any]) -> None:
-    tables = Tables(tenant.id)
+    tables = Tables(tenant.id, APP)
     grid = month["assistant_hours"]
     cells = {(c["group"], c["weekday"], c["hour"]): c for c in grid["cells"]}
     column = f'"{entity_store(tenant.id, APP, "sales_order").columns["sold_at"].name}"'
@@ -160,7 +127,7 @@ def check_each_assistants_hours_and_weekdays(client: Any, admin_headers: dict[st
 
 
 def check_conversion_and_stock_alerts(tenant: Any, month: dict[str, Any]) -> None:
-    tables = Tables(tenant.id)
+    tables = Tables(tenant.id, APP)
     orders = dict(tables.sql("sales_order", "[store], count(*)",
                              f"{DONE} AND {IN_FEB} GROUP BY [store]",
                              a=utc(FEB[0]), b=utc(FEB[1])))

@@ -1,6 +1,13 @@
 """Action types of automations; importing this package registers every built-in one."""
 
-from builder.runtime.automation.actions import fields, notify, process, records, webhook
+from builder.runtime.automation.actions import (
+    fields,
+    notify,
+    process,
+    recompute,
+    records,
+    webhook,
+)
 from builder.runtime.automation.actions.base import (
     Action,
     ActionContext,
@@ -9,4 +16,4 @@ from builder.runtime.automation.actions.base import (
 )
 
 __all__ = ["Action", "ActionContext", "ActionFailed", "action_registry", "fields", "notify",
-           "process", "records", "webhook"]
+           "process", "recompute", "records", "webhook"]

@@ -138,7 +138,8 @@ def _check_entity(m: Matrix, app: str, entity: dict[str, Any], rights: Expected,
             m.expect(not titles & set(header), f"{label} export shows {titles & set(header)}")
 
 
-@pytest.mark.parametrize("package", ["store_sales", "crm_starter"])
+@pytest.mark.parametrize("package", sorted(p.name for p in MARKET.iterdir()
+                                           if (p / "manifest.json").is_file()))
 def test_every_role_gets_exactly_what_its_definition_grants(
         package: str, client: Any, tenant: Any, admin_headers: dict[str, str],
         make_user: Any, auth_headers: Any) -> None:

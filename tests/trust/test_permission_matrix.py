@@ -138,6 +138,34 @@ def _check_entity(m: Matrix, app: str, entity: dict[str, Any], rights: Expected,
             m.expect(not titles & set(header), f"{label} export shows {titles & set(header)}")
 
 
+def _check_drills(m: Matrix, app: str, definition: dict[str, Any], role: str,
+                  headers: dict[str, str], admin: dict[str, str], context: dict[str, Any],
+                  label: str) -> None:
+    """Each dashboard widget's drill-down lists only rows in the role's scope, without
+    its hidden fields."""
+    metrics = {x["key"]: x for x in definition.get("metrics") or ()}
+    entities = {e["key"]: e for e in definition["entities"]}
+    for board in definition.get("dashboards") or ():
+        for widget in board.get("widgets") or ():
+            names = [k for k in widget.get("metrics") or () if k in metrics]
+            if not names or metrics[names[0]].get("entity") not in entities:
+                continue
+            entity = entities[metrics[names[0]]["entity"]]
+            rights = expected(definition, role, entity)
+            url = f"/api/apps/{app}/dashboards/{board['key']}/widgets/{widget['key']}/records"
+            answer = m.client.get(url, headers=headers, query_string={"limit": 200})
+            m.status(answer, (200, 403, 422), f"{label} drill {widget['key']}")
+            if answer.status_code != 200:
+                continue
+            items = answer.get_json().get("items") or []
+            m.no_hidden(items, rights.hidden, f"{label} drill {widget['key']}")
+            for item in items[:SAMPLE]:
+                full = m.client.get(f"/api/apps/{app}/{entity['key']}/records/{item['id']}",
+                                    headers=admin).get_json()
+                m.expect(rights.reaches(full, context),
+                         f"{label} drill {widget['key']} shows row {item['id']} out of scope")
+
+
 @pytest.mark.parametrize("package", sorted(p.name for p in MARKET.iterdir()
                                            if (p / "manifest.json").is_file()))
 def test_every_role_gets_exactly_what_its_definition_grants(
@@ -169,6 +197,8 @@ def test_every_role_gets_exactly_what_its_definition_grants(
             rights = expected(definition, role, entity)
             _check_entity(m, app, entity, rights, auth_headers(user), admin_headers, context,
                           f"{package}/{role}/{entity['key']}")
+        _check_drills(m, app, definition, role, auth_headers(user), admin_headers, context,
+                      f"{package}/{role}")
     record(f"permission_matrix_{package}", probes_sent=m.checks, violations=len(m.violations))
     assert m.checks > len(roles) * len(entities) * 4
     assert not m.violations, "\n".join(m.violations)

@@ -136,6 +136,19 @@ class Gate:
         return db.session.execute(sa.select(table.c.id).where(
             table.c.id == record_id, condition)).first() is not None
 
+    def reveals(self, key: str, record_id: int) -> bool:
+        """Whether naming the record that holds a value of ``key`` (its title) tells the
+        user only what they may read: the field and the title are readable and the record
+        is within their read scope."""
+        if self.bypassed:
+            return True
+        if not self.rights.allows("read"):
+            return False
+        title = self.store.entity.get("title_field")
+        if key in self.hidden or (isinstance(title, str) and title in self.hidden):
+            return False
+        return not self.restricted or self._reaches(record_id, "read")
+
     @cached_property
     def hidden(self) -> frozenset[str]:
         return self.rights.hidden() if self.restricted else frozenset()

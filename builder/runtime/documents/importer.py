@@ -28,7 +28,6 @@ from builder.runtime.documents import lookups
 from builder.runtime.documents.mapping import field_title
 from builder.runtime.documents.sheets import Sheet, column_letter
 from builder.runtime.records import RecordService
-from builder.runtime.records.validation import Validator
 from builder.schema.field_types import FieldValueError, field_type_registry
 
 CHUNK = 500
@@ -147,7 +146,7 @@ class SheetImport:
         problem of the bad ones."""
         rows = self.sheet.rows
         self._prefetch(rows)
-        validator = Validator(self.service.stores, self.service.context(utcnow()))
+        validator = self.service.validator(utcnow())
         good: dict[int, dict[str, Any]] = {}
         problems: list[RowProblem] = []
         for index, row in enumerate(rows):

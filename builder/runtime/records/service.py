@@ -90,6 +90,20 @@ class RecordService:
         """Context values of rules: ``$user`` and ``$now`` (``$old`` is added per record)."""
         return {"$user": self.user_context, "$now": _iso(now)}
 
+    def validator(self, now: datetime) -> Validator:
+        """A validator for this user's writes: a unique value held by a record they may not
+        read is refused without naming the record."""
+        return Validator(self.stores, self.context(now), reveals=self._reveals)
+
+    def _reveals(self, store: EntityStore, key: str, holder: int) -> bool:
+        from builder.runtime.access import Gate
+
+        if self.user is None:  # a public form's visitor
+            return False
+        gate = self.access if store.key == self.store.key else Gate(
+            store, self.user, self.stores, lambda: self.user_context)
+        return gate.reveals(key, holder)
+
     # -- reading ----------------------------------------------------------------------------
 
     def get(self, record_id: int) -> dict[str, Any]:
@@ -149,7 +163,7 @@ class RecordService:
                 "too_many")])
         now = utcnow()
         try:
-            validator = Validator(self.stores, self.context(now))
+            validator = self.validator(now)
             prepared = []
             for index, data in enumerate(records):
                 path = f"{path_prefix}[{index}]." if path_prefix else ""
@@ -186,7 +200,7 @@ class RecordService:
                 raise self._stale(row["version"])
             before = rows.to_output(self.store, row)
             rows.attach_children(self.store, self.stores, [before])
-            validator = Validator(self.stores, self.context(now))
+            validator = self.validator(now)
             prepared = validator.prepare(self.store, data, existing=row, before=before)
             validator.raise_if_problems()
             assert prepared is not None

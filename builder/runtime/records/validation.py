@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,9 +99,13 @@ def _has_access_rule(field_def: Mapping[str, Any]) -> bool:
 class Validator:
     """Collects problems over one request (one record, its children, or a bulk batch)."""
 
-    def __init__(self, stores: Mapping[str, EntityStore], context: Mapping[str, Any]) -> None:
+    def __init__(self, stores: Mapping[str, EntityStore], context: Mapping[str, Any],
+                 reveals: Callable[[EntityStore, str, int], bool] | None = None) -> None:
         self.stores = stores
         self.context = dict(context)
+        #: whether the writer may learn which record holds a unique value (by default a
+        #: signed-in user may, a public form's visitor may not)
+        self.reveals = reveals or (lambda _store, _key, _holder: bool(self.context.get("$user")))
         self.problems: list[Problem] = []
         self._batch_values: dict[tuple[str, str], dict[Any, str]] = {}
 
@@ -416,9 +420,9 @@ class Validator:
             query = query.where(store.table.c.id != prepared.existing["id"])
         holder = db.session.execute(query.limit(1)).first()
         if holder is not None:
-            # only a signed-in user learns which record (not a public form's visitor)
+            # only who may read the holder learns which record it is
             self.problems.append(linkage.unique_clash(store, int(holder.id), path)
-                                 if self.context.get("$user") else
+                                 if self.reveals(store, key, int(holder.id)) else
                                  Problem(path, gettext("records.error.not_unique"), "unique"))
 
     def _check_user(self, value: Any, path: str) -> None:

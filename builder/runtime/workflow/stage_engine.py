@@ -28,7 +28,6 @@ from builder.extensions import db
 from builder.i18n import gettext, localized
 from builder.runtime.records import RecordService, events, rows
 from builder.runtime.records.counts import with_counts
-from builder.runtime.records.validation import Validator
 from builder.runtime.storage.tables import EntityStore
 from builder.runtime.workflow.stage_criteria import Criteria
 from builder.runtime.workflow.stage_flow import FORWARD, StageFlow, flow_for, flows_of
@@ -111,7 +110,7 @@ def blockers(service: RecordService, flow: StageFlow, row: Mapping[str, Any],
     own rules and the move's conditions. A field's "required" problem is left out when
     the flow says the same about it in its own words."""
     store = service.store
-    validator = Validator(service.stores, service.context(now))
+    validator = service.validator(now)
     prepared = validator.prepare(store, {**changes, flow.field: to}, existing=row,
                                  before=before, trusted=frozenset({flow.field}))
     problems = list(validator.problems)

@@ -11,10 +11,14 @@ import sqlalchemy as sa
 
 from builder.errors import Problem
 from builder.extensions import db
-from builder.i18n import LANGUAGES
+from builder.i18n import LANGUAGES, current_language
 from builder.platform.models import Role, User, user_roles
+from builder.runtime.access import policy
 from builder.runtime.automation.actions.base import Action, ActionContext, action_registry
+from builder.runtime.automation.context import render_text
 from builder.runtime.automation.params import problem
+from builder.runtime.notify.channels import channel_registry
+from builder.schema.definition import ALL_ENTITIES
 
 PEOPLE = ("owner", "creator", "updater", "triggering_user")
 _PERSON_FIELDS = {"owner": "owner", "creator": "created_by", "updater": "updated_by"}
@@ -84,11 +88,41 @@ def recipient_problems(spec: Any, path: str) -> list[Problem]:
     return found
 
 
-def _text(ctx: ActionContext, template: Any) -> Any:
-    """A message text for every recipient's language: a language map in, one out."""
+def _text(ctx: ActionContext, template: Any, hidden: frozenset[str]) -> Any:
+    """A message text for every recipient's language (a language map in, one out), without
+    the values of the ``hidden`` fields: their placeholders read as empty."""
+    data = ctx.data()
+    if hidden:
+        data = {k: v for k, v in data.items() if k not in hidden}
+        if isinstance(data.get("$old"), Mapping):
+            data["$old"] = {k: v for k, v in data["$old"].items() if k not in hidden}
     if isinstance(template, Mapping) and set(template) <= set(LANGUAGES):
-        return {language: ctx.text(text, language) for language, text in template.items()}
-    return ctx.text(template)
+        return {language: render_text(text, data, language)
+                for language, text in template.items()}
+    return render_text(template, data, current_language())
+
+
+def hidden_from(ctx: ActionContext, user_ids: list[int]) -> dict[frozenset[str], list[int]]:
+    """The recipients grouped by the fields of the record they may not read."""
+    groups: dict[frozenset[str], list[int]] = {}
+    for user_id in user_ids:
+        user = db.session.get(User, user_id)
+        hidden = policy.rights(ctx.store, user).hidden() if user is not None else frozenset()
+        groups.setdefault(hidden, []).append(user_id)
+    return groups
+
+
+def hidden_from_anyone(ctx: ActionContext) -> frozenset[str]:
+    """The fields some role of the app hides: a group robot's chat is read by anyone."""
+    return frozenset(name for role in ctx.app.get("roles") or ()
+                     for permission in role.get("permissions") or ()
+                     if permission.get("entity") in (ctx.store.key, ALL_ENTITIES)
+                     for name in (permission.get("fields") or {}).get("hidden") or ())
+
+
+def _personal(channel: str) -> bool:
+    """Whether a channel reaches each recipient (the inbox, email), not a group robot."""
+    return channel in channel_registry and channel_registry.get(channel).per_recipient
 
 
 @action_registry.register
@@ -110,8 +144,7 @@ class Notify(Action):
 
         users = recipients(ctx, params["to"]) if "to" in params else []
         message = params.get("message") or params.get("body") or ""
-        subject = _text(ctx, params.get("subject") or message)
-        body = _text(ctx, message)
+        subject = params.get("subject") or message
         webhook = params.get("webhook")
         if isinstance(webhook, Mapping):
             webhook = {**webhook, "url": ctx.text(webhook.get("url"))}
@@ -120,9 +153,19 @@ class Notify(Action):
             channels = (["inbox"] if "to" in params else []) + (["webhook"] if webhook else [])
         link = {"app": ctx.store.app_key, "entity": ctx.store.key,
                 "record_id": ctx.record_id} if ctx.record_id is not None else None
-        ids = send(ctx.tenant_id, users, subject, body, channels=channels, link=link,
-                   webhook=webhook)
-        return {"recipients": users, "notifications": list(ids or [])}
+        personal = [c for c in channels if isinstance(c, str) and _personal(c)]
+        robots = [c for c in channels if c not in personal]
+        ids: list[int] = []
+        # each reader gets the text their role lets them read
+        for hidden, group in hidden_from(ctx, users).items() if personal else ():
+            ids += send(ctx.tenant_id, group, _text(ctx, subject, hidden),
+                        _text(ctx, message, hidden), channels=personal, link=link) or []
+        if robots:
+            hidden = hidden_from_anyone(ctx)
+            ids += send(ctx.tenant_id, [], _text(ctx, subject, hidden),
+                        _text(ctx, message, hidden), channels=robots, link=link,
+                        webhook=webhook) or []
+        return {"recipients": users, "notifications": ids}
 
     def problems(self, params: Mapping[str, Any], path: str,
                  entity: Mapping[str, Any] | None, app: Mapping[str, Any]) -> list[Problem]:

@@ -19,10 +19,11 @@ def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
 
 
-def test_a_new_rep_gets_the_90_day_path(sales: Sales) -> None:
+def test_a_new_rep_gets_the_90_day_path(sales: Sales, run_jobs: Callable[[], None]) -> None:
     profile = sales.create("chen.jing", "rep_profile", {
         "user": sales.ids["li.na"], "hire_date": "2026-03-02", "mentor": sales.ids["chen.jing"],
         "region": "east"})
+    run_jobs()  # the path is laid out by the onboarding automations
     tasks = sales.list("li.na", "task", sort="day")
     assert [(t["day"], t["due_date"]) for t in tasks] == [
         (1, "2026-03-03"), (7, "2026-03-09"), (14, "2026-03-16"), (30, "2026-04-01"),
@@ -138,7 +139,7 @@ def test_the_weekly_audit_samples_five_percent_of_high_value_opportunities(
 
 
 def test_the_product_team_hears_of_a_scenario_raised_five_times_in_a_week(
-        sales: Sales, move: Move) -> None:
+        sales: Sales, move: Move, run_jobs: Callable[[], None]) -> None:
     buyer = sales.create("zhang.wei", "customer", {"name": "苏州市立医院", "industry": "hospital",
                                                    "region": "east", "decision_chain": [
                                                        {"role": "procurement", "name": "王主任"},
@@ -153,12 +154,15 @@ def test_the_product_team_hears_of_a_scenario_raised_five_times_in_a_week(
     for index, who in enumerate(["zhang.wei", "li.na", "wang.fang", "zhao.lei"]):
         raise_(who, f"灭菌兼容性问题 {index}")
         raise_(who, "交期太长", "delivery")
+    run_jobs()
     assert sales.notifications("wu.hao") == []
     fifth = raise_("li.na", "高温灭菌后包装变形")
     assert fifth["scenario_week_count"] == 5
+    run_jobs()
     alerts = sales.notifications("wu.hao")
     assert alerts == ["产品预警：近 7 天已有 5 份需求确认单提到同一业务场景，请评估"]
     raise_("zhang.wei", "又一次灭菌问题")
+    run_jobs()
     assert len(sales.notifications("wu.hao")) == 1  # once when the line is crossed
 
 

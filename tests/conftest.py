@@ -196,9 +196,17 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(_test_database: TestDatabase, tmp_path: Path) -> Iterator[Flask]:
+def app_overrides() -> dict[str, Any]:
+    """Settings of the ``app`` fixture that a folder of tests changes (see tests/browser)."""
+    return {}
+
+
+@pytest.fixture
+def app(_test_database: TestDatabase, tmp_path: Path,
+        app_overrides: dict[str, Any]) -> Iterator[Flask]:
     instance = tmp_path / "instance"
-    app = create_app(config_for_tests(instance, _test_database.url_for(tmp_path)))
+    app = create_app(config_for_tests(instance, _test_database.url_for(tmp_path),
+                                      **app_overrides))
     app.test_client_class = IsolatedClient
     context = app.app_context()
     context.push()

@@ -2,7 +2,8 @@
 
 - ``live_server``: the app of the ``app`` fixture (its own temporary database, SQLite or
   PostgreSQL like every test) served over HTTP on a free port by werkzeug in a thread, with
-  the built web app (``frontend/dist``, ``make frontend``).
+  the built web app (``frontend/dist``, ``make frontend``). Its background jobs run in the
+  app (``app_overrides``), with or without Redis.
 - chromium is the system's (``shutil.which("chromium")``), started with the flags of
   DESIGN.md; without it every test here is skipped, saying why. Playwright never downloads
   a browser.
@@ -66,6 +67,14 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
             "viewport": {"width": 1440, "height": 900}}
+
+
+@pytest.fixture
+def app_overrides() -> dict[str, Any]:
+    """The pages' background jobs (imports, market operations) run inside the served app,
+    as on the embedded default, even when the suite runs with Redis: no RQ worker serves
+    the test server. The queue path is proven by the job and worker tests."""
+    return {"redis_url": None}
 
 
 @pytest.fixture

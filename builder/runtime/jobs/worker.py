@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
 from typing import Any
 
 from flask import Flask
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 
 from builder.extensions import db
 from builder.runtime.jobs.scheduler import Scheduler, start_sweeper
 from builder.runtime.jobs.transport import get_jobs, run_in_app
+
+log = logging.getLogger(__name__)
+# Waits between attempts to reach Redis again after it went away, in seconds.
+RECONNECT_WAITS = (1, 2, 4, 8, 15)
 
 
 class _AppWorkerMixin:
@@ -58,7 +66,22 @@ def work(app: Flask, burst: bool = False) -> bool:
         return run_worker(app, burst=True)
     sweeper = start_sweeper(app)
     try:
-        return run_worker(app)
+        return _run_through_outages(app)
     finally:
         sweeper.terminate()
         sweeper.join(10)
+
+
+def _run_through_outages(app: Flask) -> bool:
+    """Run the RQ worker; when Redis goes away, wait and start a new worker once it is
+    back, instead of exiting. Whatever Redis lost with it, the sweeper sends again from the
+    database (timers and job runs are rows)."""
+    failures = 0
+    while True:
+        try:
+            return run_worker(app)
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            wait = RECONNECT_WAITS[min(failures, len(RECONNECT_WAITS) - 1)]
+            failures += 1
+            log.warning("Redis unavailable (%s); the worker tries again in %s s", error, wait)
+            time.sleep(wait)

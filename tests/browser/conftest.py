@@ -143,12 +143,13 @@ def overflowing(page: Any) -> list[str]:
     return list(page.evaluate(OVERFLOW_SCRIPT))
 
 
-def login(page: Any, base: str, username: str, tenant: str = "acme") -> None:
+def login(page: Any, base: str, username: str, tenant: str = "acme",
+          password: str = PASSWORD) -> None:
     """Log in through the login page, as a person would."""
     page.goto(f"{base}/login")
     page.get_by_test_id("login-tenant").fill(tenant)
     page.get_by_test_id("login-username").fill(username)
-    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-password").fill(password)
     page.get_by_test_id("login-submit").click()
     page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
 

@@ -14,29 +14,9 @@ from playwright.sync_api import Page, expect
 from builder.extensions import db
 from builder.platform import service
 from tests.browser.conftest import login, untranslated
+from tests.browser.steps import confirm_box, decide, switch_user
 from tests.browser.workflow_app import sales_app
 from tests.runtime.records.helpers import create, publish
-
-
-def switch_user(page: Page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    login(page, base, username)
-
-
-def confirm_box(page: Page, text: str | None = None) -> None:
-    """Fill (optionally) and confirm an Element Plus message box."""
-    box = page.locator(".el-message-box")
-    if text is not None:
-        box.locator("textarea").fill(text)
-    box.locator(".el-message-box__btns .el-button--primary").click()
-
-
-def decide(page: Page, scope: Any, action: str, comment: str) -> None:
-    scope.get_by_test_id(action).click()
-    dialog = page.get_by_test_id("decision-dialog")
-    dialog.get_by_test_id("decision-comment").fill(comment)
-    dialog.get_by_test_id("decision-confirm").click()
-    expect(dialog).to_be_hidden()
 
 
 def test_low_price_quote_through_three_approvers(page: Page, live_server: str, client: Any,

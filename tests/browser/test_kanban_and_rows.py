@@ -10,13 +10,9 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import login, untranslated
+from tests.browser.steps import drag_card
 from tests.browser.workflow_app import sales_app
 from tests.runtime.records.helpers import create, publish
-
-
-def drag_card(page: Page, record_id: int, stage: str) -> None:
-    column = page.get_by_test_id(f"column-{stage}").locator(".cards")
-    page.get_by_test_id(f"card-{record_id}").drag_to(column)
 
 
 def test_kanban_refusal_timeline_and_inline_rows(page: Page, live_server: str, client: Any,

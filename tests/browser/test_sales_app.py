@@ -5,6 +5,7 @@ approves from their inbox, and the rep reads the outcome on the quote's timeline
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -128,6 +129,13 @@ def test_rep_meets_stage_criteria_and_a_low_quote_walks_three_approvers(
     expect(approvals).to_have_count(3)
     expect(approvals.nth(0)).to_contain_text("总经理")
     expect(approvals.nth(2)).to_contain_text("区域经理同意")
+    # the approval's outcome written back: read as words and coloured tags, not raw values
+    written = timeline.get_by_test_id("history-update").first.locator("li")
+    expect(written.filter(has_text="可生成PDF")).to_contain_text("否 → 是")
+    status = written.filter(has_text="状态")
+    expect(status.locator(".el-tag").last).to_have_text("已批准")
+    expect(status.locator(".el-tag").last).to_have_class(re.compile(r"el-tag--success"))
+    expect(status.locator(".el-tag").first).to_have_class(re.compile(r"el-tag--info"))
     expect(page.get_by_test_id("record-locked")).to_have_count(0)
     shots(page, "outcome-on-timeline")
     assert untranslated(page) == []

@@ -34,6 +34,9 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 #: endpoints a browser may call without a CSRF header (nothing to protect yet)
 CSRF_EXEMPT = frozenset({"auth.login"})
+#: blueprints that never act as the session's user: public form pages and inbound
+#: webhooks carry their own token, and a login cookie sent along changes nothing
+CSRF_EXEMPT_BLUEPRINTS = frozenset({"public_forms", "hooks"})
 #: Flask-Login keeps the user id under this session key
 SESSION_USER_KEY = "_user_id"
 SESSION_TOKEN_KEY = "sid"
@@ -78,6 +81,8 @@ def _check_csrf() -> None:
     from builder.platform.auth import bearer_token
 
     if request.method in SAFE_METHODS or request.endpoint in CSRF_EXEMPT:
+        return
+    if request.blueprint in CSRF_EXEMPT_BLUEPRINTS:
         return
     if bearer_token() is not None or not _has_session_login():
         return

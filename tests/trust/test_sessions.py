@@ -16,6 +16,7 @@ from builder.app import create_app
 from builder.extensions import db
 from builder.platform import service
 from builder.platform.models import ApiToken, User
+from builder.platform.sessions import CSRF_EXEMPT_BLUEPRINTS
 from builder.runtime import jobs
 from tests.conftest import IsolatedClient
 from tests.trust.figures import record
@@ -92,6 +93,8 @@ def test_every_cookie_authenticated_write_without_the_csrf_header_is_refused(app
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/") or rule.endpoint == "auth.login":
             continue
+        if rule.endpoint.split(".")[0] in CSRF_EXEMPT_BLUEPRINTS:
+            continue  # public forms and webhooks never act as the session's user
         for method in sorted(set(rule.methods or ()) & set(WRITES)):
             probes += 1
             for headers in ({}, {"X-CSRF-Token": "forged"}):
@@ -100,7 +103,7 @@ def test_every_cookie_authenticated_write_without_the_csrf_header_is_refused(app
                 assert response.status_code == 403, (method, rule.rule, response.status_code)
                 assert response.get_json()["error"]["code"] == "csrf_failed"
             refused += 1
-    assert probes > 50 and refused == probes
+    assert probes > 40 and refused == probes
     # nothing was written: no token created, the user still logged in and unchanged
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == tokens_before
     assert client.get("/api/auth/me").status_code == 200

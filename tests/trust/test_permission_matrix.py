@@ -17,8 +17,8 @@ from openpyxl import load_workbook
 
 from builder.i18n import localized
 from builder.platform import service
-from tests.trust.figures import record
 from tests.trust import matrix_actions as actions
+from tests.trust.figures import record
 from tests.trust.matrix import Expected, expected, team_fields
 
 MARKET = Path(__file__).resolve().parents[2] / "templates_market"

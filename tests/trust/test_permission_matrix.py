@@ -1,7 +1,9 @@
 """The permission matrix of each market package: every role its definition declares, over
 every entity and the records routes (list, count, read, history, update, delete, create,
-export, search), checked against what the definition allows: no hidden field in any
-answer or export, no write to a read-only field, rows outside the scope 404 everywhere."""
+export, search), import, print and approval decisions, checked against what the
+definition allows: no hidden field in any answer, export or PDF, no write to a read-only
+field, rows outside the scope 404 everywhere, no import, print or approval decision
+without the permission (see ``matrix_actions``)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from openpyxl import load_workbook
 
 from builder.i18n import localized
 from builder.platform import service
+from tests.trust import matrix_actions as actions
 from tests.trust.figures import record
 from tests.trust.matrix import Expected, expected, team_fields
 
@@ -170,7 +173,7 @@ def _check_drills(m: Matrix, app: str, definition: dict[str, Any], role: str,
                                            if (p / "manifest.json").is_file()))
 def test_every_role_gets_exactly_what_its_definition_grants(
         package: str, client: Any, tenant: Any, admin_headers: dict[str, str],
-        make_user: Any, auth_headers: Any) -> None:
+        make_user: Any, auth_headers: Any, run_jobs: Any) -> None:
     definition = _definition(package)
     response = client.post(f"/api/market/{package}/install", headers=admin_headers,
                            json={"demo_data": True})
@@ -189,6 +192,12 @@ def test_every_role_gets_exactly_what_its_definition_grants(
                 teams += [v for v in values if isinstance(v, str)][:1]
     roles = [r["key"] for r in definition.get("roles") or ()] or ["member"]
     m = Matrix(client)
+    imports = {e["key"]: actions.admin_import(client, admin_headers, app, e) for e in entities}
+    prints = [(t, row) for t in definition.get("print_templates") or ()
+              for row in [actions.printable(client, admin_headers, app, t, _all(
+                  client, admin_headers, f"/api/apps/{app}/{t['entity']}/records"))]
+              if row is not None]
+    decided = 0
     for role in roles:
         user = make_user(tenant, f"as_{role}", roles=() if role == "member" else (role,),
                          team=teams[0] if teams else None)
@@ -197,8 +206,24 @@ def test_every_role_gets_exactly_what_its_definition_grants(
             rights = expected(definition, role, entity)
             _check_entity(m, app, entity, rights, auth_headers(user), admin_headers, context,
                           f"{package}/{role}/{entity['key']}")
+            actions.check_import(m, app, entity, rights, auth_headers(user),
+                                 imports[entity["key"]], run_jobs,
+                                 f"{package}/{role}/{entity['key']}")
+        by_key = {e["key"]: e for e in definition["entities"]}
+        for template, row in prints:
+            rights = expected(definition, role, by_key[template["entity"]])
+            actions.check_print(m, app, template, row, rights, rights.reaches(row, context),
+                                auth_headers(user), f"{package}/{role}")
+        for chain in definition.get("approval_chains") or ():
+            rights = expected(definition, role, by_key[chain["entity"]])
+            decided += actions.check_approval(
+                m, app, chain, rights, user, auth_headers(user), admin_headers, make_user,
+                auth_headers, tenant, f"{package}/{role}")
         _check_drills(m, app, definition, role, auth_headers(user), admin_headers, context,
                       f"{package}/{role}")
     record(f"permission_matrix_{package}", probes_sent=m.checks, violations=len(m.violations))
     assert m.checks > len(roles) * len(entities) * 4
+    assert len(prints) == len(definition.get("print_templates") or ())
+    if definition.get("approval_chains"):
+        assert decided >= len(roles), "too few approval decisions were tried"
     assert not m.violations, "\n".join(m.violations)

@@ -51,6 +51,7 @@ from builder.extensions import db
 from builder.i18n import gettext, localized
 from builder.platform.models import User
 from builder.platform.service import user_context
+from builder.runtime import access
 from builder.runtime.records import RecordService, events
 from builder.runtime.records.formulas import rule_data
 from builder.runtime.rules.evaluator import evaluate, truthy
@@ -195,8 +196,10 @@ def act(user: User, task_id: int, action: str, comment: str | None = None, *,
         to_step: Any = None, to_user: Any = None) -> dict[str, Any]:
     """``user`` approves, rejects, returns or delegates their task ``task_id``.
 
-    404 for a task of another tenant, 403 for someone else's task, 409 when the task or
-    the run was decided meanwhile, 422 for a bad ``to_step`` / ``to_user``.
+    404 for a task of another tenant, 403 for someone else's task or when the user's
+    roles do not grant ``approve`` on the record's entity (an app whose roles grant no
+    permissions lets every assigned approver decide), 409 when the task or the run was
+    decided meanwhile, 422 for a bad ``to_step`` / ``to_user``.
     """
     if action not in ACTIONS:
         message = gettext("approvals.error.unknown_action", actions=", ".join(ACTIONS))
@@ -208,13 +211,14 @@ def act(user: User, task_id: int, action: str, comment: str | None = None, *,
     if task.assignee_id != user.id:
         raise Forbidden(gettext("approvals.error.not_your_task"))
     instance = _lock(user.tenant_id, task.instance_id)
+    store = entity_store(user.tenant_id, instance.app_key, instance.entity_key)
+    _require_approve(store, user)
     db.session.refresh(task)
     if task.status != PENDING:
         raise Conflict(gettext("approvals.error.task_done"))
     if instance.submitted_by == user.id and not instance.chain.get("allow_self_approval"):
         raise Forbidden(gettext("approvals.error.self_approval"))
-    run = Run(instance, entity_store(user.tenant_id, instance.app_key, instance.entity_key),
-              user, utcnow())
+    run = Run(instance, store, user, utcnow())
     if action == APPROVE:
         _approve(run, task, comment)
     elif action == REJECT:
@@ -225,6 +229,14 @@ def act(user: User, task_id: int, action: str, comment: str | None = None, *,
         _delegate(run, task, comment, to_user)
     db.session.flush()
     return describe(instance)
+
+
+def _require_approve(store: EntityStore, user: User) -> None:
+    """403 unless the user's roles grant ``approve`` on the entity."""
+    if not access.can(user, store, "approve"):
+        entity = localized(store.entity.get("title")) or store.key
+        raise Forbidden(gettext("approvals.error.no_approve_right", entity=entity),
+                        action="approve", entity=store.key)
 
 
 def withdraw(user: User, instance_id: int, comment: str | None = None) -> dict[str, Any]:

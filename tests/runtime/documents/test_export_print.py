@@ -177,3 +177,34 @@ def test_a_template_with_a_syntax_error_is_refused_at_its_path(
     details = response.get_json()["error"]["details"]
     assert details[0]["path"] == "print_templates[0].template"
     assert "line 1" in details[0]["message"]
+
+
+def test_printing_needs_read_and_print_and_leaves_hidden_fields_out(
+        client: Any, admin_headers: Any, admin: Any, make_user: Any, auth_headers: Any) -> None:
+    _require_pdf_tools()
+    definition = _definition()
+    every = ["customer", "quote_line"]
+    definition["roles"] = [
+        {"key": "clerk", "title": title("文员", "Clerk"), "permissions": [
+            {"entity": "quote", "actions": ["read", "print"], "fields": {"hidden": ["terms"]}},
+            *({"entity": key, "actions": ["read"]} for key in every)]},
+        {"key": "blind", "title": title("只打印", "Print only"), "permissions": [
+            {"entity": "quote", "actions": ["print"]}]},
+        {"key": "reader", "title": title("只读", "Read only"), "permissions": [
+            {"entity": "quote", "actions": ["read"]}]}]
+    publish(client, admin_headers, definition)
+    quote = create(client, admin_headers, "quote", {"code": "Q-900", "terms": "款到发货",
+                                                    "lines": []}, app="sales")
+    url = f"{records_url('quote', 'sales')}/{quote['id']}/print/quote_pdf"
+    clerk = auth_headers(make_user(admin.tenant, "clerk", roles=("clerk",)))
+    response = client.get(url, headers=clerk)
+    assert response.status_code == 200, response.get_json()
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=response.data,
+                          capture_output=True, check=True).stdout.decode()
+    response.close()
+    assert "报价单 Q-900" in text and "条款：" in text and "款到发货" not in text, text
+    for role in ("blind", "reader"):
+        refused = client.get(url, headers=auth_headers(make_user(admin.tenant, role,
+                                                                 roles=(role,))))
+        assert refused.status_code == 403, refused.get_json()
+        assert refused.get_json()["error"]["code"] == "forbidden"

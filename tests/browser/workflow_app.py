@@ -82,7 +82,8 @@ def sales_app() -> dict[str, Any]:
             "on_approved": {"set": {"approval_status": "approved"}},
             "on_rejected": {"set": {"approval_status": "rejected"}}}],
         roles=[{"key": key, "title": title(zh, en), "permissions": [
-            {"entity": "*", "actions": ["read", "create", "update", "delete", "export"]}]}
+            {"entity": "*", "actions": ["read", "create", "update", "delete", "export",
+                                         "approve"]}]}
             for key, zh, en in (("sales", "销售", "Sales"), ("finance", "财务", "Finance"),
                                 ("general_manager", "总经理", "General manager"))])
 

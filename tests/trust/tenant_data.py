@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.definitions import full_app, title
 from tests.runtime.records.helpers import PNG, create, publish, records_url, upload
 
 PASSWORD = "secret-pass"
@@ -30,9 +31,9 @@ def _me(client: Any, headers: dict[str, str]) -> int:
 def build_tenant_data(client: Any, admin_headers: dict[str, str]) -> TenantData:
     data = TenantData()
     data.headers["admin"] = admin_headers
-    for key in ("finance", "general_manager"):
+    for key in ("finance", "general_manager", "supervisor"):
         _ok(client.post("/api/admin/roles", json={"key": key}, headers=admin_headers), 201)
-    for name, roles in {"mgr": [], "rep": [], "fin": ["finance"],
+    for name, roles in {"mgr": ["supervisor"], "rep": [], "fin": ["finance"],
                         "gm": ["general_manager"]}.items():
         user = _ok(client.post("/api/admin/users", json={
             "username": name, "password": PASSWORD, "display_name": f"{name} 用户",
@@ -45,7 +46,7 @@ def build_tenant_data(client: Any, admin_headers: dict[str, str]) -> TenantData:
         "key": "sales", "name": "销售部", "manager_id": data.ids["mgr"],
         "members": [data.ids["rep"], _me(client, admin_headers)]}, headers=admin_headers),
         201)
-    publish(client, admin_headers)
+    publish(client, admin_headers, _approving_app())
 
     rep = admin_headers  # the app grants no role to reps: the admin enters the records
     logo = _ok(upload(client, rep, PNG, "标志.png", "image/png"), 201)
@@ -71,3 +72,17 @@ def build_tenant_data(client: Any, admin_headers: dict[str, str]) -> TenantData:
     _ok(client.post(f"/api/approvals/tasks/{task['task_id']}",
                     json={"action": "approve", "comment": "同意"}, headers=data.headers["mgr"]))
     return data
+
+
+def _approving_app() -> dict[str, Any]:
+    """The CRM app whose approvers hold the approve right on quotes: the manager (as
+    supervisor), finance and the general manager."""
+    definition = full_app()
+    for role in definition["roles"]:
+        for permission in role["permissions"]:
+            if permission["entity"] == "quote":
+                permission["actions"].append("approve")
+    definition["roles"].append({
+        "key": "supervisor", "title": title("主管", "Supervisor"), "permissions": [
+            {"entity": "quote", "actions": ["read", "approve"]}]})
+    return definition

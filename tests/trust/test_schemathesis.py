@@ -74,8 +74,9 @@ def _fingerprint() -> dict[str, tuple[int, int]]:
             if name in LOGS or name == "alembic_version":
                 continue
             if (schema, name) not in _VERSIONED:
-                _VERSIONED[schema, name] = "version" in {
-                    c["name"] for c in inspector.get_columns(name, schema=schema)}
+                _VERSIONED[schema, name] = any(  # a record version, not a package's
+                    c["name"] == "version" and isinstance(c["type"], sa.Integer)
+                    for c in inspector.get_columns(name, schema=schema))
             version = (sa.func.coalesce(sa.func.sum(sa.column("version")), 0)
                        if _VERSIONED[schema, name] else sa.literal(0))
             count, versions = conn.execute(sa.select(sa.func.count(), version)

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from builder.errors import AppError, Problem
@@ -69,8 +69,14 @@ def handle_integrity_error(error: IntegrityError) -> ResponseReturnValue:
 
 
 def handle_database_error(error: DBAPIError) -> ResponseReturnValue:
-    """The connection to the database was lost mid-request: its transaction is gone with
-    it, so nothing was changed and the client may try again (503)."""
+    """A value the database refused (400), or the connection lost mid-request: its
+    transaction is gone with it, so nothing was changed and the client may try again (503)."""
+    if isinstance(error, DataError):
+        # A value the database cannot hold (an id beyond an integer column, say): no row
+        # can match it and nothing was written, so it is the request that is wrong.
+        log.info("value refused by the database: %s", error.orig)
+        db.session.rollback()
+        return jsonify(error_body("bad_request", gettext("error.bad_request"))), 400
     if not error.connection_invalidated:
         if current_app.config.get("PROPAGATE_UNEXPECTED"):
             raise error

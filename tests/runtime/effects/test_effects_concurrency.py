@@ -9,56 +9,27 @@ queues the second)."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from builder.extensions import db
-from builder.runtime.records import events
 from tests.runtime.effects.helpers import APP, shop_app
+from tests.runtime.effects.race import hold_first_take, race
 from tests.runtime.records.helpers import create, publish, records_url
-
-HOLD = "test.effects.hold"
 
 
 @pytest.fixture
 def held() -> Iterator[tuple[threading.Event, threading.Event]]:
-    inside, second_sent = threading.Event(), threading.Event()
-    taken = [False]
-
-    def hold(change: events.RecordChange) -> None:
-        if change.entity == "stock" and change.engine == "effects" and not taken[0]:
-            taken[0] = True
-            inside.set()
-            second_sent.wait(10)
-            time.sleep(0.5)  # let the second request reach the database
-
-    events.record_hooks.listener(HOLD, priority=99)(hold)
-    yield inside, second_sent
-    events.record_hooks.remove(HOLD)
+    with hold_first_take() as events_:
+        yield events_
 
 
 def _race(app: Flask, headers: dict[str, str], body: dict[str, Any],
-          inside: threading.Event, second_sent: threading.Event) -> list[int]:
-    db.session.commit()
-    results: dict[str, Any] = {}
-
-    def send(label: str) -> None:
-        if label == "second":
-            assert inside.wait(10), "the first sale never took the stock"
-            second_sent.set()
-        results[label] = app.test_client().post(records_url("order", APP),
-                                                json={"data": body}, headers=headers)
-
-    threads = [threading.Thread(target=send, args=(label,)) for label in ("first", "second")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return sorted(results[label].status_code for label in ("first", "second"))
+          held: tuple[threading.Event, threading.Event]) -> list[int]:
+    responses = race(app, records_url("order", APP), body, headers, held)
+    return sorted(response.status_code for response in responses)
 
 
 def _last_unit(client: Any, headers: dict[str, str], backorder: bool
@@ -88,7 +59,7 @@ def test_two_sales_of_the_last_unit_one_wins(app: Flask, client: Any,
                                              held: tuple[threading.Event, threading.Event]
                                              ) -> None:
     body, stock = _last_unit(client, admin_headers, backorder=False)
-    assert _race(app, admin_headers, body, *held) == [201, 422]
+    assert _race(app, admin_headers, body, held) == [201, 422]
     assert _stock_and_alerts(client, admin_headers, stock) == (0, 1, 1)
 
 
@@ -97,5 +68,5 @@ def test_with_back_orders_both_sales_go_through(app: Flask, client: Any,
                                                 held: tuple[threading.Event, threading.Event]
                                                 ) -> None:
     body, stock = _last_unit(client, admin_headers, backorder=True)
-    assert _race(app, admin_headers, body, *held) == [201, 201]
+    assert _race(app, admin_headers, body, held) == [201, 201]
     assert _stock_and_alerts(client, admin_headers, stock) == (-1, 2, 1)
